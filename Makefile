@@ -1,0 +1,39 @@
+# Front end for the CMake build. `make` builds build/folio.
+#   make run    install missing packages, build, run the demo on the bundled model
+#   make test   install missing packages, build, run the tests (plain and ASan+UBSan)
+#   make bench  build and run the benchmarks under bench/
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+CMAKE_GEN  ?= -G Ninja
+
+.PHONY: all build deps run test test-release test-asan bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD)
+
+run: build
+	@scripts/run-demo.sh $(BUILD)/folio
+
+test: test-release test-asan
+
+test-release: build
+	@cd $(BUILD) && ctest --output-on-failure --no-tests=error
+
+test-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DFOLIO_SANITIZE=ON \
+		-DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" >/dev/null
+	@cmake --build $(ASAN_BUILD)
+	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure --no-tests=error
+
+bench: build
+	@bench/run.sh $(BUILD)/folio
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages folio needs to build and test, and only the
+# ones that are missing. Runs apt-get through sudo when not root.
+# Usage: scripts/install-deps.sh            (build + test packages)
+set -euo pipefail
+
+# Why each package is here: README.md, section "Dependencies".
+packages=(
+  g++ cmake ninja-build make pkg-config
+  libcli11-dev          # command-line parsing
+  nlohmann-json3-dev    # JSON output (show --json), later the REST API
+  libgtest-dev libgmock-dev   # unit tests
+  libbenchmark-dev      # kernel microbenchmarks
+  ccache                # faster rebuilds on 2 cores
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  [[ "$p" == \#* ]] && continue
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == installed ]] || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then
+  if ! command -v sudo >/dev/null; then
+    echo "install-deps: need root or sudo to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  SUDO=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,51 @@
+// File helpers: atomic creation (temp file + fsync + rename) so that no
+// half-written file is ever visible under its final name.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "base/result.h"
+
+namespace folio {
+
+// A file being written under a temporary name next to its final path.
+// commit() fsyncs and renames it into place; destroying an uncommitted
+// AtomicFile removes the temporary. Not copyable; not thread-safe.
+class AtomicFile {
+ public:
+  static Result<AtomicFile> create(const std::string& final_path);
+  AtomicFile(AtomicFile&& other) noexcept;
+  AtomicFile& operator=(AtomicFile&&) = delete;
+  AtomicFile(const AtomicFile&) = delete;
+  ~AtomicFile();
+
+  // Appends bytes (buffered). Errors name the path and the cause (ENOSPC...).
+  Result<void> write(const void* data, size_t n);
+  Result<void> write_zeros(size_t n);
+  uint64_t bytes_written() const { return written_; }
+  Result<void> commit();
+  const std::string& temp_path() const { return temp_path_; }
+
+ private:
+  AtomicFile(int fd, std::string final_path, std::string temp_path);
+  Result<void> flush();
+
+  int fd_ = -1;
+  std::string final_path_;
+  std::string temp_path_;
+  std::string buf_;
+  uint64_t written_ = 0;
+  bool committed_ = false;
+};
+
+// Returns the size of a regular file, or an error naming the path.
+Result<uint64_t> file_size(const std::string& path);
+
+// Returns the directory of path ("." when it has none).
+std::string dir_name(const std::string& path);
+// Returns the last component of path.
+std::string base_name(const std::string& path);
+
+}  // namespace folio

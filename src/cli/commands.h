@@ -1,0 +1,24 @@
+// Subcommands of the folio binary. Each registers its options on the CLI11
+// app and returns the process exit code from its run function.
+#pragma once
+
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace folio::cli {
+
+// Adds the subcommand to app; *exit_code receives its result when it runs.
+void add_show(CLI::App& app, int* exit_code);
+void add_synth(CLI::App& app, int* exit_code);
+
+// Prints "Error: message" to stderr (as Ollama does) and returns 1.
+int fail(const std::string& message);
+
+// The bundled default model's path, next to the binary's source tree
+// (<exe>/../models/stories260K.gguf), or "" when not found.
+std::string bundled_model_path();
+
+}  // namespace folio::cli

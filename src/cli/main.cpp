@@ -1,0 +1,46 @@
+// folio: a local LLM server and CLI compatible with Ollama.
+#include <CLI/CLI.hpp>
+
+#include <climits>
+#include <cstdio>
+#include <unistd.h>
+
+#include "cli/commands.h"
+
+namespace folio::cli {
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "Error: %s\n", message.c_str());
+  return 1;
+}
+
+std::string bundled_model_path() {
+  char exe[PATH_MAX];
+  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return "";
+  exe[n] = '\0';
+  std::string dir(exe);
+  dir.resize(dir.find_last_of('/'));
+  for (const char* rel : {"/../models/stories260K.gguf", "/../share/folio/stories260K.gguf"}) {
+    const std::string p = dir + rel;
+    if (::access(p.c_str(), R_OK) == 0) return p;
+  }
+  return "";
+}
+
+}  // namespace folio::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{"folio: run large language models locally (Ollama-compatible)", "folio"};
+  app.set_version_flag("-v,--version", std::string("folio version ") + FOLIO_VERSION);
+  app.require_subcommand(1);
+  int exit_code = 0;
+  folio::cli::add_show(app, &exit_code);
+  folio::cli::add_synth(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return exit_code;
+}

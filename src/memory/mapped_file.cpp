@@ -1,0 +1,156 @@
+#include "memory/mapped_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/strings.h"
+
+namespace folio {
+
+namespace {
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+size_t page_size() {
+  static const size_t p = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  return p;
+}
+
+Error lock_error(const std::string& path, size_t size, int err) {
+  struct rlimit rl{};
+  ::getrlimit(RLIMIT_MEMLOCK, &rl);
+  std::string limit = rl.rlim_cur == RLIM_INFINITY ? "unlimited" : human_bytes(rl.rlim_cur);
+  return make_error(
+      "cannot lock %s of %s in RAM: %s (RLIMIT_MEMLOCK is %s); raise it with "
+      "`ulimit -l` (or LimitMEMLOCK= for a service), or load without use_mlock",
+      human_bytes(size).c_str(), path.c_str(), std::strerror(err), limit.c_str());
+}
+
+// Copies the file into anonymous memory with pread (kRead mode).
+Result<void*> read_into_anonymous(int fd, const std::string& path, size_t size) {
+  void* addr = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (addr == MAP_FAILED) {
+    return make_error("cannot allocate %s to read %s into memory: %s; load it with use_mmap=true instead",
+                      human_bytes(size).c_str(), path.c_str(), std::strerror(errno));
+  }
+  auto* p = static_cast<uint8_t*>(addr);
+  size_t done = 0;
+  constexpr size_t kChunk = 64u << 20;
+  while (done < size) {
+    size_t want = size - done < kChunk ? size - done : kChunk;
+    ssize_t n = ::pread(fd, p + done, want, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = n < 0 ? errno : 0;
+      ::munmap(addr, size);
+      if (err == 0) return make_error("%s shrank while it was being read (at byte %zu of %zu)", path.c_str(), done, size);
+      return make_error("cannot read %s at byte %zu: %s", path.c_str(), done, std::strerror(err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::mprotect(addr, size, PROT_READ);
+  return addr;
+}
+
+}  // namespace
+
+const char* load_mode_name(LoadMode mode) {
+  return mode == LoadMode::kMmap ? "mmap" : "read";
+}
+
+Result<MappedFile> MappedFile::open(const std::string& path, const MapOptions& options) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    int err = errno;
+    if (err == ENOENT) return make_error("%s: no such file", path.c_str());
+    return make_error("cannot open %s: %s", path.c_str(), std::strerror(err));
+  }
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return make_error("cannot stat %s: %s", path.c_str(), std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return make_error("%s is not a regular file", path.c_str());
+
+  MappedFile mf;
+  mf.path_ = path;
+  mf.size_ = static_cast<size_t>(st.st_size);
+  mf.mode_ = options.mode;
+  if (mf.size_ == 0) return mf;  // nothing to map; callers see an empty span
+
+  if (options.mode == LoadMode::kMmap) {
+    void* addr = ::mmap(nullptr, mf.size_, PROT_READ, MAP_SHARED, fd.get(), 0);
+    if (addr == MAP_FAILED) {
+      return make_error("cannot map %s: %s", path.c_str(), std::strerror(errno));
+    }
+    mf.addr_ = addr;
+  } else {
+    FOLIO_ASSIGN_OR_RETURN(mf.addr_, read_into_anonymous(fd.get(), path, mf.size_));
+  }
+
+  if (options.lock) {
+    if (::mlock(mf.addr_, mf.size_) != 0) return lock_error(path, mf.size_, errno);
+    mf.locked_ = true;
+  }
+  return mf;
+}
+
+MappedFile::MappedFile(MappedFile&& o) noexcept { *this = std::move(o); }
+
+MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
+  if (this != &o) {
+    reset();
+    addr_ = o.addr_;
+    size_ = o.size_;
+    path_ = std::move(o.path_);
+    mode_ = o.mode_;
+    locked_ = o.locked_;
+    o.addr_ = nullptr;
+    o.size_ = 0;
+    o.locked_ = false;
+  }
+  return *this;
+}
+
+MappedFile::~MappedFile() { reset(); }
+
+void MappedFile::reset() {
+  if (addr_ != nullptr) {
+    if (locked_) ::munlock(addr_, size_);
+    ::munmap(addr_, size_);
+  }
+  addr_ = nullptr;
+  size_ = 0;
+  locked_ = false;
+}
+
+void MappedFile::advise_willneed(uint64_t offset, uint64_t len) const {
+  if (addr_ == nullptr || mode_ != LoadMode::kMmap || offset >= size_) return;
+  const size_t ps = page_size();
+  uint64_t begin = offset / ps * ps;
+  uint64_t end = len > size_ - offset ? size_ : offset + len;
+  ::madvise(static_cast<uint8_t*>(addr_) + begin, end - begin, MADV_WILLNEED);
+}
+
+void MappedFile::advise_random() const {
+  if (addr_ != nullptr && mode_ == LoadMode::kMmap) ::madvise(addr_, size_, MADV_RANDOM);
+}
+
+void MappedFile::advise_sequential() const {
+  if (addr_ != nullptr && mode_ == LoadMode::kMmap) ::madvise(addr_, size_, MADV_SEQUENTIAL);
+}
+
+}  // namespace folio

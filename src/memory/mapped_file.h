@@ -1,0 +1,66 @@
+// MappedFile: the only place in folio that calls mmap, madvise and mlock.
+//
+// kMmap maps the file read-only and shared: pages come from the page cache on
+// first touch and cost no anonymous memory. kRead copies the file into an
+// anonymous read-only mapping (use_mmap=false): the whole size counts as
+// process memory. Either can be mlock'ed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "base/result.h"
+
+namespace folio {
+
+enum class LoadMode { kMmap, kRead };
+
+const char* load_mode_name(LoadMode mode);
+
+struct MapOptions {
+  LoadMode mode = LoadMode::kMmap;
+  bool lock = false;  // mlock the bytes (use_mlock)
+};
+
+// A read-only view of a whole file. Non-copyable, movable; the address of
+// bytes() is stable for the object's lifetime (moves keep it).
+// Thread-safe for concurrent reads.
+class MappedFile {
+ public:
+  // Opens and maps (or reads) path. Errors name the path, the cause and
+  // the remedy (e.g. RLIMIT_MEMLOCK for a failed lock).
+  static Result<MappedFile> open(const std::string& path, const MapOptions& options = {});
+
+  MappedFile() = default;
+  MappedFile(MappedFile&& other) noexcept;
+  MappedFile& operator=(MappedFile&& other) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+
+  std::span<const uint8_t> bytes() const { return {static_cast<const uint8_t*>(addr_), size_}; }
+  const uint8_t* data() const { return static_cast<const uint8_t*>(addr_); }
+  size_t size() const { return size_; }
+  const std::string& path() const { return path_; }
+  LoadMode mode() const { return mode_; }
+  bool locked() const { return locked_; }
+
+  // Hints for the kernel's read-ahead on [offset, offset+len) (page-rounded,
+  // clamped to the file). No-ops in kRead mode. Best effort: never fail.
+  void advise_willneed(uint64_t offset, uint64_t len) const;
+  void advise_random() const;
+  void advise_sequential() const;
+
+ private:
+  void reset();
+
+  void* addr_ = nullptr;
+  size_t size_ = 0;
+  std::string path_;
+  LoadMode mode_ = LoadMode::kMmap;
+  bool locked_ = false;
+};
+
+}  // namespace folio
