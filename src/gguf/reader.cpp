@@ -20,6 +20,12 @@ bool add_overflows(uint64_t a, uint64_t b, uint64_t* out) { return __builtin_add
 bool mul_overflows(uint64_t a, uint64_t b, uint64_t* out) { return __builtin_mul_overflow(a, b, out); }
 
 std::string ull(uint64_t v) { return strfmt("%llu", static_cast<unsigned long long>(v)); }
+
+uint64_t load_u64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
 }  // namespace
 
 std::string TensorInfo::shape_string() const {
@@ -47,9 +53,10 @@ class Parser {
                       what.c_str(), ull(pos_).c_str(), ull(need).c_str(), ull(left()).c_str());
   }
 
+  // `prefix + what` names the field in errors; built only on failure.
   template <typename T>
-  Result<T> read(const std::string& what) {
-    if (left() < sizeof(T)) return truncated(what, sizeof(T));
+  Result<T> read(const char* prefix, const std::string& what) {
+    if (left() < sizeof(T)) return truncated(prefix + what, sizeof(T));
     T v;
     std::memcpy(&v, p_ + pos_, sizeof v);
     pos_ += sizeof v;
@@ -58,7 +65,7 @@ class Parser {
 
   Result<std::string_view> read_string(const std::string& what) {
     const uint64_t at = pos_;
-    FOLIO_ASSIGN_OR_RETURN(uint64_t len, read<uint64_t>("the length of " + what));
+    FOLIO_ASSIGN_OR_RETURN(uint64_t len, read<uint64_t>("the length of ", what));
     if (len > left()) {
       return make_error("%s at offset %s has length %s, past the end of the file (%s bytes left)", what.c_str(),
                         ull(at).c_str(), ull(len).c_str(), ull(left()).c_str());
@@ -70,7 +77,7 @@ class Parser {
 
   Result<ValueType> read_value_type(const std::string& what) {
     const uint64_t at = pos_;
-    FOLIO_ASSIGN_OR_RETURN(uint32_t t, read<uint32_t>("the type of " + what));
+    FOLIO_ASSIGN_OR_RETURN(uint32_t t, read<uint32_t>("the type of ", what));
     if (t >= kValueTypeCount) {
       return make_error("%s at offset %s has unknown value type %u (valid: 0..12)", what.c_str(), ull(at).c_str(), t);
     }
@@ -94,18 +101,18 @@ Result<Value> Parser::read_value(ValueType type, const std::string& what, int de
   Value v;
   v.type = type;
   switch (type) {
-    case ValueType::kU8: { FOLIO_ASSIGN_OR_RETURN(v.u, read<uint8_t>(what)); break; }
-    case ValueType::kU16: { FOLIO_ASSIGN_OR_RETURN(v.u, read<uint16_t>(what)); break; }
-    case ValueType::kU32: { FOLIO_ASSIGN_OR_RETURN(v.u, read<uint32_t>(what)); break; }
-    case ValueType::kU64: { FOLIO_ASSIGN_OR_RETURN(v.u, read<uint64_t>(what)); break; }
-    case ValueType::kI8: { FOLIO_ASSIGN_OR_RETURN(v.i, read<int8_t>(what)); break; }
-    case ValueType::kI16: { FOLIO_ASSIGN_OR_RETURN(v.i, read<int16_t>(what)); break; }
-    case ValueType::kI32: { FOLIO_ASSIGN_OR_RETURN(v.i, read<int32_t>(what)); break; }
-    case ValueType::kI64: { FOLIO_ASSIGN_OR_RETURN(v.i, read<int64_t>(what)); break; }
-    case ValueType::kF32: { FOLIO_ASSIGN_OR_RETURN(v.f, read<float>(what)); break; }
-    case ValueType::kF64: { FOLIO_ASSIGN_OR_RETURN(v.f, read<double>(what)); break; }
+    case ValueType::kU8: { FOLIO_ASSIGN_OR_RETURN(v.u, read<uint8_t>("", what)); break; }
+    case ValueType::kU16: { FOLIO_ASSIGN_OR_RETURN(v.u, read<uint16_t>("", what)); break; }
+    case ValueType::kU32: { FOLIO_ASSIGN_OR_RETURN(v.u, read<uint32_t>("", what)); break; }
+    case ValueType::kU64: { FOLIO_ASSIGN_OR_RETURN(v.u, read<uint64_t>("", what)); break; }
+    case ValueType::kI8: { FOLIO_ASSIGN_OR_RETURN(v.i, read<int8_t>("", what)); break; }
+    case ValueType::kI16: { FOLIO_ASSIGN_OR_RETURN(v.i, read<int16_t>("", what)); break; }
+    case ValueType::kI32: { FOLIO_ASSIGN_OR_RETURN(v.i, read<int32_t>("", what)); break; }
+    case ValueType::kI64: { FOLIO_ASSIGN_OR_RETURN(v.i, read<int64_t>("", what)); break; }
+    case ValueType::kF32: { FOLIO_ASSIGN_OR_RETURN(v.f, read<float>("", what)); break; }
+    case ValueType::kF64: { FOLIO_ASSIGN_OR_RETURN(v.f, read<double>("", what)); break; }
     case ValueType::kBool: {  // any nonzero byte is true, as ggml reads it
-      FOLIO_ASSIGN_OR_RETURN(uint8_t b, read<uint8_t>(what));
+      FOLIO_ASSIGN_OR_RETURN(uint8_t b, read<uint8_t>("", what));
       v.u = b != 0;
       break;
     }
@@ -122,7 +129,7 @@ Result<std::shared_ptr<const Array>> Parser::read_array(const std::string& what,
   auto a = std::make_shared<Array>();
   FOLIO_ASSIGN_OR_RETURN(a->type, read_value_type("the element type of " + what));
   const uint64_t count_at = pos_;
-  FOLIO_ASSIGN_OR_RETURN(a->size, read<uint64_t>("the element count of " + what));
+  FOLIO_ASSIGN_OR_RETURN(a->size, read<uint64_t>("the element count of ", what));
   auto too_many = [&]() {
     return make_error("%s at offset %s claims %s elements, more than the %s bytes left in the file can hold",
                       what.c_str(), ull(count_at).c_str(), ull(a->size).c_str(), ull(left()).c_str());
@@ -131,14 +138,19 @@ Result<std::shared_ptr<const Array>> Parser::read_array(const std::string& what,
     if (a->size > left() / 8) return too_many();
     a->strings.reserve(a->size);
     for (uint64_t k = 0; k < a->size; ++k) {
-      FOLIO_ASSIGN_OR_RETURN(std::string_view s, read_string("element " + ull(k) + " of " + what));
-      a->strings.push_back(s);
+      // Inline length check: vocabularies have 150k+ strings.
+      if (left() < 8 || load_u64(p_ + pos_) > left() - 8) {
+        return read_string(what + "[" + ull(k) + "]").take_error();
+      }
+      const uint64_t len = load_u64(p_ + pos_);
+      a->strings.emplace_back(reinterpret_cast<const char*>(p_ + pos_ + 8), len);
+      pos_ += 8 + len;
     }
   } else if (a->type == ValueType::kArray) {
     if (a->size > left() / 12) return too_many();
     a->arrays.reserve(a->size);
     for (uint64_t k = 0; k < a->size; ++k) {
-      FOLIO_ASSIGN_OR_RETURN(Value v, read_value(ValueType::kArray, "element " + ull(k) + " of " + what, depth + 1));
+      FOLIO_ASSIGN_OR_RETURN(Value v, read_value(ValueType::kArray, what + "[" + ull(k) + "]", depth + 1));
       a->arrays.push_back(std::move(v));
     }
   } else {
@@ -159,11 +171,27 @@ Result<void> Parser::read_header(File& f, uint64_t* n_tensors, uint64_t* n_kv) {
         !std::memcmp(magic, "algg", 4)) {
       return make_error("legacy GGML/GGJT file, not GGUF; convert it to GGUF with a current llama.cpp converter");
     }
+    static constexpr char kLfs[] = "version https://git-lfs";
+    if (size_ >= sizeof kLfs - 1 && std::memcmp(p_, kLfs, sizeof kLfs - 1) == 0) {
+      return make_error("this is a Git LFS pointer, not the model; fetch the real file (git lfs pull)");
+    }
+    // Text where a model should be: an HTML error page saved by a download,
+    // or a link stored as a file.
+    const size_t head = size_ < 64 ? size_ : 64;
+    bool text = true;
+    for (size_t i = 0; i < head && text; ++i) {
+      text = (p_[i] >= 0x20 && p_[i] < 0x7f) || p_[i] == '\n' || p_[i] == '\r' || p_[i] == '\t';
+    }
+    if (text) {
+      return make_error("not a GGUF file: it holds text (\"%s\"), perhaps an error page or a link saved in "
+                        "its place; download the model again",
+                        escape_for_display(std::string_view(reinterpret_cast<const char*>(p_), head), 40).c_str());
+    }
     return make_error("not a GGUF file: magic at offset 0 is \"%s\", expected \"GGUF\"",
                       escape_for_display(std::string_view(magic, 4)).c_str());
   }
   pos_ = 4;
-  FOLIO_ASSIGN_OR_RETURN(f.version_, read<uint32_t>("the header (version)"));
+  FOLIO_ASSIGN_OR_RETURN(f.version_, read<uint32_t>("the header (version)", ""));
   if (f.version_ == 1) {
     return make_error("GGUF version 1 is not supported (only versions 2 and 3); convert the model again with a "
                       "current converter");
@@ -175,16 +203,18 @@ Result<void> Parser::read_header(File& f, uint64_t* n_tensors, uint64_t* n_kv) {
     return make_error("unsupported GGUF version %u at offset 4 (supported: 2 and 3)", f.version_);
   }
   const uint64_t tensors_at = pos_;
-  FOLIO_ASSIGN_OR_RETURN(*n_tensors, read<uint64_t>("the header (tensor count)"));
+  FOLIO_ASSIGN_OR_RETURN(*n_tensors, read<uint64_t>("the header (tensor count)", ""));
   const uint64_t kv_at = pos_;
-  FOLIO_ASSIGN_OR_RETURN(*n_kv, read<uint64_t>("the header (metadata count)"));
+  FOLIO_ASSIGN_OR_RETURN(*n_kv, read<uint64_t>("the header (metadata count)", ""));
   if (*n_kv > left() / kMinKvBytes) {
-    return make_error("metadata count %s at offset %s is more than the file's %s bytes could hold",
-                      ull(*n_kv).c_str(), ull(kv_at).c_str(), ull(size_).c_str());
+    return make_error("metadata count %s at offset %s is more than the %s bytes after the header could hold; "
+                      "the file is damaged or truncated",
+                      ull(*n_kv).c_str(), ull(kv_at).c_str(), ull(left()).c_str());
   }
   if (*n_tensors > left() / kMinTensorInfoBytes) {
-    return make_error("tensor count %s at offset %s is more than the file's %s bytes could hold",
-                      ull(*n_tensors).c_str(), ull(tensors_at).c_str(), ull(size_).c_str());
+    return make_error("tensor count %s at offset %s is more than the %s bytes after the header could hold; "
+                      "the file is damaged or truncated",
+                      ull(*n_tensors).c_str(), ull(tensors_at).c_str(), ull(left()).c_str());
   }
   return {};
 }
@@ -243,13 +273,13 @@ Result<void> Parser::read_tensor_infos(File& f, uint64_t n_tensors) {
       return make_error("duplicate %s %s (first at offset %s)", what.c_str(), where.c_str(),
                         ull(f.tensors_[it->second].info_offset).c_str());
     }
-    FOLIO_ASSIGN_OR_RETURN(t.n_dims, read<uint32_t>("the dimension count of " + what));
+    FOLIO_ASSIGN_OR_RETURN(t.n_dims, read<uint32_t>("the dimension count of ", what));
     if (t.n_dims == 0 || t.n_dims > kMaxDims) {
       return make_error("%s %s has %u dimensions (must be 1 to %u)", what.c_str(), where.c_str(), t.n_dims, kMaxDims);
     }
     uint64_t n_elements = 1;
     for (uint32_t d = 0; d < t.n_dims; ++d) {
-      FOLIO_ASSIGN_OR_RETURN(uint64_t ne, read<uint64_t>("the dimensions of " + what));
+      FOLIO_ASSIGN_OR_RETURN(uint64_t ne, read<uint64_t>("the dimensions of ", what));
       if (ne == 0) return make_error("%s %s: dimension %u is 0", what.c_str(), where.c_str(), d);
       if (ne > static_cast<uint64_t>(INT64_MAX) || mul_overflows(n_elements, ne, &n_elements) ||
           n_elements > static_cast<uint64_t>(INT64_MAX)) {
@@ -258,7 +288,7 @@ Result<void> Parser::read_tensor_infos(File& f, uint64_t n_tensors) {
       }
       t.ne[d] = static_cast<int64_t>(ne);
     }
-    FOLIO_ASSIGN_OR_RETURN(uint32_t raw_type, read<uint32_t>("the type of " + what));
+    FOLIO_ASSIGN_OR_RETURN(uint32_t raw_type, read<uint32_t>("the type of ", what));
     const TypeTraits& tr = type_traits(raw_type);
     if (tr.removed != nullptr) {
       return make_error("%s %s has type %u, %s", what.c_str(), where.c_str(), raw_type, tr.removed);
@@ -277,7 +307,7 @@ Result<void> Parser::read_tensor_infos(File& f, uint64_t n_tensors) {
     if (t.nbytes / tr.block_bytes != n_elements / static_cast<uint64_t>(tr.block_size)) {
       return make_error("%s %s: byte size overflows", what.c_str(), where.c_str());
     }
-    FOLIO_ASSIGN_OR_RETURN(t.offset, read<uint64_t>("the data offset of " + what));
+    FOLIO_ASSIGN_OR_RETURN(t.offset, read<uint64_t>("the data offset of ", what));
     if (t.offset % f.alignment_ != 0) {
       return make_error("%s %s: data offset %s is not a multiple of the alignment %s", what.c_str(), where.c_str(),
                         ull(t.offset).c_str(), ull(f.alignment_).c_str());

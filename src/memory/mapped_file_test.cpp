@@ -1,0 +1,138 @@
+#include "memory/mapped_file.h"
+
+#include <gtest/gtest.h>
+
+#include <sys/resource.h>
+
+#include <cstring>
+
+#include "memory/model_file.h"
+#include "memory/proc_status.h"
+#include "synth/synth.h"
+#include "test_util.h"
+
+namespace folio {
+namespace {
+
+using folio::testing::TempDir;
+
+TEST(MappedFile, BothModesSeeTheFileBytes) {
+  TempDir dir;
+  std::vector<uint8_t> bytes(100000);
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 13 + 1);
+  testing::write_file(dir.file("f"), bytes);
+  for (LoadMode mode : {LoadMode::kMmap, LoadMode::kRead}) {
+    auto m = MappedFile::open(dir.file("f"), {mode, false});
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    EXPECT_EQ(m->mode(), mode);
+    ASSERT_EQ(m->size(), bytes.size());
+    EXPECT_EQ(0, std::memcmp(m->data(), bytes.data(), bytes.size()));
+    m->advise_willneed(99990, 1000);  // past the end: clamped, no crash
+    m->advise_random();
+    MappedFile moved = std::move(m).value();
+    EXPECT_EQ(moved.size(), bytes.size());
+  }
+}
+
+TEST(MappedFile, ErrorsNameThePath) {
+  TempDir dir;
+  auto missing = MappedFile::open(dir.file("nope.gguf"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().message, dir.file("nope.gguf") + ": no such file");
+  auto d = MappedFile::open(dir.path());
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.error().message.find("not a regular file"), std::string::npos);
+  testing::write_file(dir.file("empty"), {});
+  auto empty = MappedFile::open(dir.file("empty"));
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->size(), 0u);
+}
+
+TEST(MappedFile, LockKeepsPagesResident) {
+  TempDir dir;
+  testing::write_file(dir.file("f"), std::vector<uint8_t>(1 << 20, 7));
+  struct rlimit rl{};
+  getrlimit(RLIMIT_MEMLOCK, &rl);
+  auto m = MappedFile::open(dir.file("f"), {LoadMode::kMmap, true});
+  if (!m.ok()) {
+    // Without CAP_IPC_LOCK and with a small RLIMIT_MEMLOCK the lock fails;
+    // the message must say why and what to do.
+    EXPECT_NE(m.error().message.find("RLIMIT_MEMLOCK"), std::string::npos) << m.error().message;
+    EXPECT_NE(m.error().message.find("use_mlock"), std::string::npos);
+    return;
+  }
+  EXPECT_TRUE(m->locked());
+#if !defined(__SANITIZE_ADDRESS__)  // ASan turns mlock into a no-op
+  EXPECT_GE(read_proc_memory().vm_lck, 1u << 20);
+#endif
+}
+
+// Generates a model of about 270 MB with folio's own tooling.
+std::string make_big_model(const TempDir& dir) {
+  synth::SynthOptions o;
+  o.shape = *synth::find_preset("tiny");
+  o.shape.n_embd = 1024;
+  o.shape.n_head = 8;
+  o.shape.n_head_kv = 8;
+  o.shape.n_ff = 4096;
+  o.shape.n_layer = 8;
+  o.quant = "F16";
+  o.vocab_path = std::string(FOLIO_MODELS_DIR) + "/stories260K.gguf";
+  const std::string path = dir.file("big.gguf");
+  auto r = synth::synthesize(o, path);
+  EXPECT_TRUE(r.ok()) << r.error().message;
+  return path;
+}
+
+// Reads every page of every tensor, so all weights are resident.
+uint64_t touch_all(const ModelFile& m) {
+  uint64_t sum = 0;
+  for (const auto& t : m.tensors()) {
+    for (uint64_t i = 0; i < t.nbytes; i += 4096) sum += t.data[i];
+  }
+  return sum;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define FOLIO_SKIP_UNDER_ASAN() GTEST_SKIP() << "ASan's shadow memory distorts RssAnon"
+#else
+#define FOLIO_SKIP_UNDER_ASAN() (void)0
+#endif
+
+// The zero-copy promise: with mmap, opening a model and touching all of its
+// weights costs page cache (RssFile), not anonymous memory; with
+// use_mmap=false the weights are copied into anonymous memory.
+TEST(ModelFileMemory, MmapCostsNoAnonymousMemory) {
+  FOLIO_SKIP_UNDER_ASAN();
+  TempDir dir;
+  const std::string path = make_big_model(dir);
+  const uint64_t size = *file_size(path);
+  ASSERT_GT(size, 250u << 20);
+  {
+    const ProcMemory before = read_proc_memory();
+    auto m = ModelFile::open(path, {LoadMode::kMmap, false});
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    EXPECT_NE(touch_all(*m), 0u);
+    const ProcMemory after = read_proc_memory();
+    const int64_t anon = static_cast<int64_t>(after.rss_anon) - static_cast<int64_t>(before.rss_anon);
+    const int64_t file = static_cast<int64_t>(after.rss_file) - static_cast<int64_t>(before.rss_file);
+    std::printf("  [ memory   ] mmap: model %.1f MB, RssAnon %+.1f MB, RssFile %+.1f MB\n", size / 1e6, anon / 1e6,
+                file / 1e6);
+    EXPECT_LT(anon, 16 << 20);
+    EXPECT_GT(file, static_cast<int64_t>(size * 9 / 10));
+  }
+  {
+    const ProcMemory before = read_proc_memory();
+    auto m = ModelFile::open(path, {LoadMode::kRead, false});
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    EXPECT_NE(touch_all(*m), 0u);
+    const ProcMemory after = read_proc_memory();
+    const int64_t anon = static_cast<int64_t>(after.rss_anon) - static_cast<int64_t>(before.rss_anon);
+    std::printf("  [ memory   ] read: model %.1f MB, RssAnon %+.1f MB\n", size / 1e6, anon / 1e6);
+    EXPECT_GT(anon, static_cast<int64_t>(size * 95 / 100));
+    EXPECT_LT(anon, static_cast<int64_t>(size + (16 << 20)));
+  }
+}
+
+}  // namespace
+}  // namespace folio

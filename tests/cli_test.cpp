@@ -1,0 +1,100 @@
+// The folio binary end to end: output, exit codes, error messages.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+namespace folio {
+namespace {
+
+using testing::run_folio;
+
+std::string bundled() { return std::string(FOLIO_MODELS_DIR) + "/stories260K.gguf"; }
+
+TEST(Cli, ShowBundledModel) {
+  const auto r = run_folio({"show", bundled()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("architecture        llama"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("parameters          293K"), std::string::npos);
+  EXPECT_NE(r.out.find("context length      2048"), std::string::npos);
+  EXPECT_NE(r.out.find("embedding length    64"), std::string::npos);
+  EXPECT_NE(r.out.find("quantization        F32"), std::string::npos);
+  EXPECT_NE(r.out.find("F32                 48 tensors"), std::string::npos);
+  EXPECT_NE(r.out.find("1185376 bytes"), std::string::npos);
+  EXPECT_EQ(r.out.find("Metadata"), std::string::npos);  // only with --verbose
+}
+
+TEST(Cli, ShowVerboseListsMetadataAndTensors) {
+  const auto r = run_folio({"show", bundled(), "--verbose"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("tokenizer.ggml.bos_token_id"), std::string::npos);
+  EXPECT_NE(r.out.find("blk.4.ffn_down.weight"), std::string::npos);
+  EXPECT_NE(r.out.find("[172, 64]"), std::string::npos);
+}
+
+TEST(Cli, ShowJson) {
+  const auto r = run_folio({"show", std::string(FOLIO_TEST_DATA) + "/synth-llama-q4_k_m.gguf", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["details"]["family"], "llama");
+  EXPECT_EQ(j["details"]["quantization_level"], "Q4_K_M");
+  EXPECT_EQ(j["details"]["parameter_size"], "1.31M");
+  EXPECT_EQ(j["model_info"]["llama.block_count"], 2);
+  EXPECT_EQ(j["model_info"]["general.parameter_count"], 1312000);
+  EXPECT_TRUE(j["model_info"]["tokenizer.ggml.tokens"].is_null());  // big arrays only with --verbose
+  EXPECT_EQ(j["tensor_types"]["Q6_K"]["tensors"], 3);
+  EXPECT_FALSE(j.contains("tensors"));
+  const auto v = nlohmann::json::parse(run_folio({"show", bundled(), "--json", "--verbose"}).out);
+  EXPECT_EQ(v["tensors"].size(), 48u);
+  EXPECT_EQ(v["model_info"]["tokenizer.ggml.tokens"].size(), 512u);
+}
+
+TEST(Cli, ShowMissingFile) {
+  const auto r = run_folio({"show", "/nonexistent/model.gguf"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "Error: /nonexistent/model.gguf: no such file\n");
+}
+
+TEST(Cli, SynthThenShow) {
+  testing::TempDir dir;
+  const std::string out = dir.file("m.gguf");
+  const auto s = run_folio({"synth", out, "--preset", "tiny", "--type", "Q8_0", "--vocab", bundled()});
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_NE(s.out.find("wrote " + out), std::string::npos);
+  const auto r = run_folio({"show", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("quantization        Q8_0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Q8_0                15 tensors"), std::string::npos) << r.out;
+}
+
+TEST(Cli, SynthErrors) {
+  testing::TempDir dir;
+  auto r = run_folio({"synth", dir.file("m.gguf"), "--preset", "nope"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("unknown preset 'nope'; choose one of tiny"), std::string::npos) << r.err;
+  r = run_folio({"synth", dir.file("m.gguf"), "--type", "Q9"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("unknown quantization 'Q9'"), std::string::npos) << r.err;
+  r = run_folio({"synth"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("needs an output path"), std::string::npos) << r.err;
+  r = run_folio({"synth", dir.file("m.gguf"), "--split-max-size", "lots"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(dir.list().empty());
+  r = run_folio({"synth", "--list"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("llama-3.1-8b"), std::string::npos);
+}
+
+TEST(Cli, VersionAndUsage) {
+  auto r = run_folio({"--version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("folio version"), std::string::npos);
+  r = run_folio({});
+  EXPECT_NE(r.exit_code, 0);
+  r = run_folio({"frobnicate"});
+  EXPECT_NE(r.exit_code, 0);
+}
+
+}  // namespace
+}  // namespace folio

@@ -1,0 +1,37 @@
+// Helpers for tests: temporary directories, files, running the folio binary.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace folio::testing {
+
+// A fresh directory under $TMPDIR, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  // Names of the entries in the directory (no "." or "..").
+  std::vector<std::string> list() const;
+
+ private:
+  std::string path_;
+};
+
+void write_file(const std::string& path, const std::vector<uint8_t>& bytes);
+std::vector<uint8_t> read_file(const std::string& path);
+
+struct RunResult {
+  int exit_code = -1;    // exit status, or -1 when killed by a signal
+  int signal = 0;        // the signal that killed it, 0 if none
+  std::string out, err;
+};
+
+// Runs the folio binary built with the tests, with args, and waits.
+RunResult run_folio(const std::vector<std::string>& args);
+
+}  // namespace folio::testing
