@@ -187,12 +187,16 @@ std::vector<Case> catalogue() {
 
 TEST(MalformedGguf, CatalogueHasAtLeast25Files) { EXPECT_GE(catalogue().size(), 25u); }
 
-TEST(MalformedGguf, ValidBaseFileParses) {
-  const std::vector<uint8_t> b = valid_bytes();
-  auto f = gguf::File::parse(b);
-  ASSERT_TRUE(f.ok()) << f.error().message;
-  EXPECT_EQ(f->tensors().size(), 2u);
-  EXPECT_EQ(f->kvs().size(), 3u);
+TEST(MalformedGguf, ValidBaseFileParsesAsVersion2And3) {
+  for (uint32_t version : {2u, 3u}) {
+    const std::vector<uint8_t> b = with([&](RawGguf& g) { g.version = version; }).bytes();
+    auto f = gguf::File::parse(b);
+    ASSERT_TRUE(f.ok()) << f.error().message;
+    EXPECT_EQ(f->version(), version);
+    EXPECT_EQ(f->tensors().size(), 2u);
+    EXPECT_EQ(f->kvs().size(), 3u);
+    EXPECT_EQ(f->find_tensor("b")->data, b.data() + f->data_offset() + 64);
+  }
 }
 
 TEST(MalformedGguf, EachIsRefusedWithASpecificMessage) {
