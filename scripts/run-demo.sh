@@ -3,7 +3,7 @@
 # synthetic model with folio's own tooling and show that too.
 set -euo pipefail
 folio=${1:-build/folio}
-model=models/stories260K.gguf
+model=data/models/stories260K.gguf
 echo "== folio show $model"
 "$folio" show "$model"
 out=$(mktemp -d)

@@ -18,7 +18,7 @@ void add_synth(CLI::App& app, int* exit_code);
 int fail(const std::string& message);
 
 // The bundled default model's path, next to the binary's source tree
-// (<exe>/../models/stories260K.gguf), or "" when not found.
+// (<exe>/../data/models/stories260K.gguf), or "" when not found.
 std::string bundled_model_path();
 
 }  // namespace folio::cli

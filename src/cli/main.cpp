@@ -21,7 +21,7 @@ std::string bundled_model_path() {
   exe[n] = '\0';
   std::string dir(exe);
   dir.resize(dir.find_last_of('/'));
-  for (const char* rel : {"/../models/stories260K.gguf", "/../share/folio/stories260K.gguf"}) {
+  for (const char* rel : {"/../data/models/stories260K.gguf", "/../share/folio/stories260K.gguf"}) {
     const std::string p = dir + rel;
     if (::access(p.c_str(), R_OK) == 0) return p;
   }
