@@ -13,6 +13,7 @@ namespace folio::cli {
 // Adds the subcommand to app; *exit_code receives its result when it runs.
 void add_show(CLI::App& app, int* exit_code);
 void add_synth(CLI::App& app, int* exit_code);
+void add_logits(CLI::App& app, int* exit_code);
 
 // Prints "Error: message" to stderr (as Ollama does) and returns 1.
 int fail(const std::string& message);

@@ -1,0 +1,27 @@
+#include "engine/arch/registry.h"
+
+#include <array>
+#include <utility>
+
+namespace folio {
+
+namespace {
+constexpr std::array<std::pair<const char*, ModelFactory>, 1> kArchitectures = {{
+    {"llama", load_llama},
+}};
+}  // namespace
+
+ModelFactory find_architecture(const std::string& arch) {
+  for (const auto& [name, factory] : kArchitectures) {
+    if (arch == name) return factory;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> supported_architectures() {
+  std::vector<std::string> out;
+  for (const auto& [name, factory] : kArchitectures) out.push_back(name);
+  return out;
+}
+
+}  // namespace folio

@@ -1,0 +1,92 @@
+#include "engine/blocks.h"
+
+#include <cmath>
+#include <vector>
+
+#include "tensor/fp16.h"
+
+namespace folio {
+
+namespace {
+// Scratch buffer slots used by the blocks (the architectures use 0..7).
+constexpr size_t kBufRope = 10, kBufScores = 11, kBufGate = 12, kBufUp = 13, kBufFfnOut = 14;
+}  // namespace
+
+void linear(Context& ctx, const WeightView& w, const float* bias, const float* x, int64_t n, float* y) {
+  matmul(ctx.pool(), w, x, w.n_in, n, y, w.n_out, ctx.matmul_scratch());
+  if (bias == nullptr) return;
+  for (int64_t t = 0; t < n; ++t) {
+    for (int64_t r = 0; r < w.n_out; ++r) y[t * w.n_out + r] += bias[r];
+  }
+}
+
+void rope_qk(Context& ctx, const ops::RopeParams& rope, const AttentionShape& s, float* q, float* k, int64_t n,
+             int64_t pos0) {
+  float* cs = ctx.buffer(kBufRope, static_cast<size_t>(rope.n_rot));
+  for (int64_t t = 0; t < n; ++t) {
+    ops::rope_cache(rope, pos0 + t, cs);
+    for (int64_t h = 0; h < s.n_head; ++h) ops::rope_apply(rope, cs, q + (t * s.n_head + h) * s.head_dim_k);
+    for (int64_t h = 0; h < s.n_head_kv; ++h) ops::rope_apply(rope, cs, k + (t * s.n_head_kv + h) * s.head_dim_k);
+  }
+}
+
+void attention(Context& ctx, int64_t layer, const AttentionShape& s, const float* q, const float* k, const float* v,
+               int64_t n, int64_t pos0, float* out) {
+  KvCache& kv = ctx.kv();
+  const int64_t kw = s.n_head_kv * s.head_dim_k, vw = s.n_head_kv * s.head_dim_v;
+  for (int64_t t = 0; t < n; ++t) {
+    uint16_t* kc = kv.k(layer, pos0 + t);
+    uint16_t* vc = kv.v(layer, pos0 + t);
+    for (int64_t i = 0; i < kw; ++i) kc[i] = f32_to_fp16(k[t * kw + i]);
+    for (int64_t i = 0; i < vw; ++i) vc[i] = f32_to_fp16(v[t * vw + i]);
+  }
+  const int64_t n_ctx = kv.n_ctx();
+  const int nth = ctx.pool().size();
+  float* scores_all = ctx.buffer(kBufScores, static_cast<size_t>(nth * (n_ctx + s.head_dim_k + s.head_dim_v)));
+  const int64_t gqa = s.n_head / s.n_head_kv;
+  ctx.pool().run([&](int ith, int nth_) {
+    float* scores = scores_all + ith * (n_ctx + s.head_dim_k + s.head_dim_v);
+    float* q16 = scores + n_ctx;                // (head_dim_k)
+    float* acc = q16 + s.head_dim_k;            // (head_dim_v)
+    const int64_t tasks = n * s.n_head;
+    for (int64_t task = tasks * ith / nth_; task < tasks * (ith + 1) / nth_; ++task) {
+      const int64_t t = task / s.n_head, h = task % s.n_head, g = h / gqa;
+      const int64_t pos = pos0 + t;
+      const int64_t first = s.window > 0 && pos - s.window + 1 > 0 ? pos - s.window + 1 : 0;
+      const float* qh = q + (t * s.n_head + h) * s.head_dim_k;
+      for (int64_t d = 0; d < s.head_dim_k; ++d) q16[d] = fp16_to_f32(f32_to_fp16(qh[d]));
+      const int64_t n_keys = pos + 1 - first;
+      for (int64_t j = 0; j < n_keys; ++j) {
+        const uint16_t* kr = kv.k(layer, first + j) + g * s.head_dim_k;
+        float dot = 0;
+        for (int64_t d = 0; d < s.head_dim_k; ++d) dot += fp16_to_f32(kr[d]) * q16[d];
+        float sc = dot * s.scale;
+        if (s.softcap > 0) sc = s.softcap * std::tanh(sc / s.softcap);
+        scores[j] = sc;
+      }
+      ops::softmax(scores, n_keys);
+      for (int64_t d = 0; d < s.head_dim_v; ++d) acc[d] = 0;
+      for (int64_t j = 0; j < n_keys; ++j) {
+        const float p = fp16_to_f32(f32_to_fp16(scores[j]));
+        const uint16_t* vr = kv.v(layer, first + j) + g * s.head_dim_v;
+        for (int64_t d = 0; d < s.head_dim_v; ++d) acc[d] += p * fp16_to_f32(vr[d]);
+      }
+      float* o = out + (t * s.n_head + h) * s.head_dim_v;
+      for (int64_t d = 0; d < s.head_dim_v; ++d) o[d] = acc[d];
+    }
+  });
+}
+
+void ffn_swiglu(Context& ctx, const FfnWeights& w, const float* xn, int64_t n, float* x) {
+  const int64_t n_ff = w.gate.n_out, n_embd = w.down.n_out;
+  float* gate = ctx.buffer(kBufGate, static_cast<size_t>(n * n_ff));
+  float* up = ctx.buffer(kBufUp, static_cast<size_t>(n * n_ff));
+  float* y = ctx.buffer(kBufFfnOut, static_cast<size_t>(n * n_embd));
+  linear(ctx, w.gate, nullptr, xn, n, gate);
+  linear(ctx, w.up, nullptr, xn, n, up);
+  for (int64_t i = 0; i < n * n_ff; ++i) gate[i] = ops::silu(gate[i]) * up[i];
+  linear(ctx, w.down, nullptr, gate, n, y);
+  for (int64_t i = 0; i < n * n_embd; ++i) x[i] += y[i];
+}
+
+}  // namespace folio

@@ -1,0 +1,45 @@
+// Transformer blocks shared by the architectures: attention over the KV
+// cache and the gated FFN. Shapes in comments: (tokens, width).
+#pragma once
+
+#include <cstdint>
+
+#include "engine/context.h"
+#include "kernels/matmul.h"
+#include "kernels/ops.h"
+
+namespace folio {
+
+struct AttentionShape {
+  int64_t n_head = 0;
+  int64_t n_head_kv = 0;
+  int64_t head_dim_k = 0;
+  int64_t head_dim_v = 0;
+  float scale = 1.f;       // applied to q.k before the softmax
+  float softcap = 0.f;     // > 0: s = softcap * tanh(s / softcap) (gemma2)
+  int64_t window = 0;      // > 0: a query at i sees keys j with i - j < window
+};
+
+// Rotates q (n, n_head * head_dim_k) and k (n, n_head_kv * head_dim_k) in
+// place for positions pos0 .. pos0 + n - 1.
+void rope_qk(Context& ctx, const ops::RopeParams& rope, const AttentionShape& s, float* q, float* k, int64_t n,
+             int64_t pos0);
+
+// Stores k (n, n_head_kv * head_dim_k) and v (n, n_head_kv * head_dim_v) in
+// the cache at positions pos0.., then attends each query in q
+// (n, n_head * head_dim_k) to the keys 0..its position; writes
+// out (n, n_head * head_dim_v). Numerics as llama.cpp with an F16 cache:
+// q and the softmax probabilities are rounded to F16 for the products.
+void attention(Context& ctx, int64_t layer, const AttentionShape& s, const float* q, const float* k, const float* v,
+               int64_t n, int64_t pos0, float* out);
+
+// x (n, n_embd) += down(silu(gate(xn)) * up(xn)); buffers are scratch.
+struct FfnWeights {
+  WeightView gate, up, down;
+};
+void ffn_swiglu(Context& ctx, const FfnWeights& w, const float* xn, int64_t n, float* x);
+
+// y (n, w.n_out) = W xn (n, w.n_in) + bias (optional).
+void linear(Context& ctx, const WeightView& w, const float* bias, const float* x, int64_t n, float* y);
+
+}  // namespace folio

@@ -1,0 +1,76 @@
+#include "engine/hparams.h"
+
+#include "base/strings.h"
+
+namespace folio {
+
+namespace {
+
+Result<int64_t> require_int(const gguf::File& f, const std::string& key) {
+  const gguf::Value* v = f.find(key);
+  if (v == nullptr) return make_error("model metadata lacks %s; the file is incomplete or not a model", key.c_str());
+  auto i = v->as_int();
+  if (!i || *i <= 0) {
+    return make_error("model metadata %s is %s, expected a positive integer", key.c_str(), v->to_display().c_str());
+  }
+  return *i;
+}
+
+Result<float> optional_float(const gguf::File& f, const std::string& key, float fallback) {
+  const gguf::Value* v = f.find(key);
+  if (v == nullptr) return fallback;
+  auto d = v->as_number();
+  if (!d) return make_error("model metadata %s has type %s, expected a number", key.c_str(), gguf::value_type_name(v->type));
+  return static_cast<float>(*d);
+}
+
+Result<int64_t> optional_int(const gguf::File& f, const std::string& key, int64_t fallback) {
+  const gguf::Value* v = f.find(key);
+  if (v == nullptr) return fallback;
+  auto i = v->as_int();
+  if (!i || *i < 0) return make_error("model metadata %s is %s, expected an integer", key.c_str(), v->to_display().c_str());
+  return *i;
+}
+
+}  // namespace
+
+Result<Hparams> read_hparams(const gguf::File& meta, const std::string& arch) {
+  Hparams h;
+  h.arch = arch;
+  const std::string a = arch + ".";
+  FOLIO_ASSIGN_OR_RETURN(h.n_ctx_train, require_int(meta, a + "context_length"));
+  FOLIO_ASSIGN_OR_RETURN(h.n_embd, require_int(meta, a + "embedding_length"));
+  FOLIO_ASSIGN_OR_RETURN(h.n_layer, require_int(meta, a + "block_count"));
+  FOLIO_ASSIGN_OR_RETURN(h.n_head, require_int(meta, a + "attention.head_count"));
+  FOLIO_ASSIGN_OR_RETURN(h.n_head_kv, optional_int(meta, a + "attention.head_count_kv", h.n_head));
+  FOLIO_ASSIGN_OR_RETURN(h.n_ff, optional_int(meta, a + "feed_forward_length", 0));
+  if (h.n_head_kv <= 0 || h.n_head % h.n_head_kv != 0) {
+    return make_error("model metadata: head count %lld is not a multiple of the KV head count %lld",
+                      static_cast<long long>(h.n_head), static_cast<long long>(h.n_head_kv));
+  }
+  FOLIO_ASSIGN_OR_RETURN(h.head_dim_k, optional_int(meta, a + "attention.key_length", h.n_embd / h.n_head));
+  FOLIO_ASSIGN_OR_RETURN(h.head_dim_v, optional_int(meta, a + "attention.value_length", h.n_embd / h.n_head));
+  FOLIO_ASSIGN_OR_RETURN(h.n_rot, optional_int(meta, a + "rope.dimension_count", h.head_dim_k));
+  if (h.head_dim_k <= 0 || h.head_dim_v <= 0 || h.n_rot % 2 != 0 || h.n_rot > h.head_dim_k) {
+    return make_error("model metadata: inconsistent head size (key %lld, value %lld, rope %lld)",
+                      static_cast<long long>(h.head_dim_k), static_cast<long long>(h.head_dim_v),
+                      static_cast<long long>(h.n_rot));
+  }
+  FOLIO_ASSIGN_OR_RETURN(h.norm_eps, optional_float(meta, a + "attention.layer_norm_rms_epsilon", 1e-5f));
+  FOLIO_ASSIGN_OR_RETURN(h.rope_base, optional_float(meta, a + "rope.freq_base", 10000.f));
+  if (auto type = meta.get_string(a + "rope.scaling.type"); type && *type == "linear") {
+    FOLIO_ASSIGN_OR_RETURN(float factor, optional_float(meta, a + "rope.scaling.factor", 1.f));
+    if (factor > 0) h.rope_freq_scale = 1.f / factor;
+  }
+  FOLIO_ASSIGN_OR_RETURN(h.n_expert, optional_int(meta, a + "expert_count", 0));
+  FOLIO_ASSIGN_OR_RETURN(h.n_expert_used, optional_int(meta, a + "expert_used_count", 0));
+  // The vocabulary size is the tokenizer's; <arch>.vocab_size is optional.
+  if (const gguf::Value* t = meta.find("tokenizer.ggml.tokens"); t && t->as_array()) {
+    h.n_vocab = static_cast<int64_t>(t->as_array()->size);
+  } else {
+    FOLIO_ASSIGN_OR_RETURN(h.n_vocab, optional_int(meta, a + "vocab_size", 0));
+  }
+  return h;
+}
+
+}  // namespace folio

@@ -1,0 +1,38 @@
+// Hyperparameters of a model, read from GGUF metadata by key name
+// (ref: llama.cpp llama-arch.cpp LLM_KV names; "<arch>." prefix).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/result.h"
+#include "gguf/reader.h"
+
+namespace folio {
+
+struct Hparams {
+  std::string arch;
+  int64_t n_vocab = 0;
+  int64_t n_ctx_train = 0;   // context_length
+  int64_t n_embd = 0;
+  int64_t n_layer = 0;
+  int64_t n_ff = 0;
+  int64_t n_head = 0;
+  int64_t n_head_kv = 0;
+  int64_t head_dim_k = 0;    // attention.key_length, default n_embd / n_head
+  int64_t head_dim_v = 0;    // attention.value_length, default n_embd / n_head
+  int64_t n_rot = 0;         // rope.dimension_count, default head_dim_k
+  float norm_eps = 1e-5f;    // attention.layer_norm_rms_epsilon
+  float rope_base = 10000.f; // rope.freq_base
+  float rope_freq_scale = 1.f;  // 1 / rope.scaling.factor for linear scaling
+  int64_t n_expert = 0;
+  int64_t n_expert_used = 0;
+
+  int64_t n_gqa() const { return n_head / n_head_kv; }
+};
+
+// Reads the common transformer hyperparameters of arch. Errors name the
+// missing or inconsistent key.
+Result<Hparams> read_hparams(const gguf::File& meta, const std::string& arch);
+
+}  // namespace folio

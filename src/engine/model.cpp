@@ -1,0 +1,21 @@
+#include "engine/model.h"
+
+#include "engine/arch/registry.h"
+
+namespace folio {
+
+Result<std::unique_ptr<Model>> load_model(const ModelFile& file) {
+  auto arch = file.meta().get_string("general.architecture");
+  if (!arch) return make_error("model metadata lacks general.architecture; this is not a model file (a vocabulary only?)");
+  ModelFactory factory = find_architecture(std::string(*arch));
+  if (factory == nullptr) {
+    std::string names;
+    for (const auto& n : supported_architectures()) names += (names.empty() ? "" : ", ") + n;
+    return make_error("unsupported architecture '%s'; folio runs: %s", std::string(*arch).c_str(), names.c_str());
+  }
+  FOLIO_ASSIGN_OR_RETURN(Hparams hp, read_hparams(file.meta(), std::string(*arch)));
+  if (hp.n_vocab <= 0) return make_error("model has no vocabulary (tokenizer.ggml.tokens)");
+  return factory(file, hp);
+}
+
+}  // namespace folio

@@ -1,0 +1,42 @@
+// A loaded model: hyperparameters, bound weights and a forward pass. One
+// implementation per architecture (engine/arch/<arch>.cpp), found through a
+// registry keyed by general.architecture.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "engine/context.h"
+#include "engine/hparams.h"
+#include "memory/model_file.h"
+
+namespace folio {
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  const Hparams& hparams() const { return hp_; }
+
+  // Evaluates n tokens at positions ctx.n_past() .. + n - 1, appends their
+  // keys/values to the cache and advances n_past. Writes logits for every
+  // token (all_logits: n rows of n_vocab) or for the last one. The caller
+  // checks that the tokens fit the context and are < n_vocab.
+  virtual void forward(Context& ctx, const int32_t* tokens, int64_t n, bool all_logits, float* logits) const = 0;
+
+ protected:
+  Hparams hp_;
+};
+
+using ModelFactory = Result<std::unique_ptr<Model>> (*)(const ModelFile& file, const Hparams& hp);
+
+// Architectures folio can run, by general.architecture.
+std::vector<std::string> supported_architectures();
+
+// Reads hyperparameters and binds the weights of file's architecture. The
+// file must outlive the model. Errors: unknown architecture (listing the
+// supported ones), missing or misshaped tensors, unsupported tensor types.
+Result<std::unique_ptr<Model>> load_model(const ModelFile& file);
+
+}  // namespace folio
