@@ -8,7 +8,9 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build make pkg-config
   libcli11-dev          # command-line parsing
-  nlohmann-json3-dev    # JSON output (show --json), later the REST API
+  nlohmann-json3-dev    # JSON output (show --json, logits), later the REST API
+  libpcre2-dev          # Unicode regexes of the BPE pre-tokenizers
+  libutf8proc-dev       # Unicode categories, case and decomposition (tokenizers)
   libgtest-dev libgmock-dev   # unit tests
   libbenchmark-dev      # kernel microbenchmarks
   ccache                # faster rebuilds on 2 cores

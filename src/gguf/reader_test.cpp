@@ -75,7 +75,7 @@ TEST(GgufReader, LlamaTinyRandomF16) {
 }
 
 TEST(GgufReader, VocabOnlyFileHasNoTensors) {
-  auto m = ModelFile::open(data("ggml-vocab-gpt-2.gguf"));
+  auto m = ModelFile::open(data("tokenizer/ggml-vocab-gpt-2.gguf"));
   ASSERT_TRUE(m.ok()) << m.error().message;
   EXPECT_TRUE(m->tensors().empty());
   EXPECT_EQ(m->meta().get_string("tokenizer.ggml.model"), "gpt2");
