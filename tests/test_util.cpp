@@ -68,9 +68,10 @@ std::vector<uint8_t> read_file(const std::string& path) {
   return std::vector<uint8_t>(s.begin(), s.end());
 }
 
-RunResult run_folio(const std::vector<std::string>& args) {
+RunResult run_folio(const std::vector<std::string>& args, const std::string& stdin_text) {
   TempDir io;
-  const std::string out_path = io.file("out"), err_path = io.file("err");
+  const std::string out_path = io.file("out"), err_path = io.file("err"), in_path = io.file("in");
+  write_file(in_path, std::vector<uint8_t>(stdin_text.begin(), stdin_text.end()));
   std::vector<std::string> argv_s = {FOLIO_BINARY};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -78,6 +79,7 @@ RunResult run_folio(const std::vector<std::string>& args) {
   argv.push_back(nullptr);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, in_path.c_str(), O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid;

@@ -31,7 +31,8 @@ struct RunResult {
   std::string out, err;
 };
 
-// Runs the folio binary built with the tests, with args, and waits.
-RunResult run_folio(const std::vector<std::string>& args);
+// Runs the folio binary built with the tests, with args (and stdin_text on
+// its standard input), and waits.
+RunResult run_folio(const std::vector<std::string>& args, const std::string& stdin_text = "");
 
 }  // namespace folio::testing

@@ -37,7 +37,10 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   folio::cli::add_show(app, &exit_code);
   folio::cli::add_synth(app, &exit_code);
+  folio::cli::add_run(app, &exit_code);
   folio::cli::add_logits(app, &exit_code);
+  folio::cli::add_tokenize(app, &exit_code);
+  folio::cli::add_detokenize(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -59,7 +59,7 @@ constexpr std::array<TypeTraits, kTensorTypeCount> make_table() {
   return t;
 }
 
-const std::array<TypeTraits, kTensorTypeCount> kTable = make_table();
+constexpr std::array<TypeTraits, kTensorTypeCount> kTable = make_table();
 const TypeTraits kUnknown = {nullptr, 0, 0, false, nullptr};
 
 }  // namespace

@@ -31,14 +31,14 @@ std::array<ConvertFns, kTensorTypeCount> make_table() {
   return t;
 }
 
-const std::array<ConvertFns, kTensorTypeCount> kTable = make_table();
-const ConvertFns kNone{};
-
 }  // namespace
 
 const ConvertFns& convert_fns(TensorType t) {
+  // Function-local: safe to use from other translation units' static initializers.
+  static const std::array<ConvertFns, kTensorTypeCount> table = make_table();
+  static const ConvertFns none{};
   const auto i = static_cast<uint32_t>(t);
-  return i < kTensorTypeCount ? kTable[i] : kNone;
+  return i < kTensorTypeCount ? table[i] : none;
 }
 
 }  // namespace folio

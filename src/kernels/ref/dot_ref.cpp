@@ -291,16 +291,14 @@ std::array<DotKernel, kTensorTypeCount> make_ref_table() {
   return t;
 }
 
-const std::array<DotKernel, kTensorTypeCount> kRefTable = make_ref_table();
-const DotKernel kNone{};
-
 }  // namespace
 
 const DotKernel& dot_kernel_ref(TensorType t) {
+  static const std::array<DotKernel, kTensorTypeCount> table = make_ref_table();
+  static const DotKernel none{};
   const auto i = static_cast<uint32_t>(t);
-  return i < kTensorTypeCount ? kRefTable[i] : kNone;
+  return i < kTensorTypeCount ? table[i] : none;
 }
 
-const DotKernel& dot_kernel(TensorType t) { return dot_kernel_ref(t); }
 
 }  // namespace folio

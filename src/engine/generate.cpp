@@ -1,0 +1,78 @@
+#include "engine/generate.h"
+
+#include <chrono>
+
+#include "engine/sampler.h"
+#include "engine/text_stream.h"
+
+namespace folio {
+
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
+Result<GenerateStats> generate(const Model& model, Context& ctx, const Tokenizer& tok, const std::vector<int32_t>& prompt,
+                               const Options& opts, const std::function<bool(std::string_view)>& on_text) {
+  const int64_t n_ctx = ctx.n_ctx(), n_vocab = model.hparams().n_vocab;
+  const int64_t n_prompt = static_cast<int64_t>(prompt.size());
+  if (n_prompt == 0) return make_error("the prompt is empty");
+  if (n_prompt > n_ctx) {
+    return make_error("the prompt is %lld tokens, more than the context of %lld (num_ctx); shorten it or raise num_ctx",
+                      static_cast<long long>(n_prompt), static_cast<long long>(n_ctx));
+  }
+  for (int32_t id : prompt) {
+    if (id < 0 || id >= n_vocab) return make_error("prompt token %d is not in the vocabulary", id);
+  }
+  GenerateStats st;
+  std::vector<float> logits(static_cast<size_t>(n_vocab));
+  ctx.set_n_past(0);
+  auto t0 = std::chrono::steady_clock::now();
+  const int64_t batch = std::max<int64_t>(1, opts.num_batch);
+  for (int64_t i = 0; i < n_prompt; i += batch) {
+    const int64_t n = std::min(batch, n_prompt - i);
+    model.forward(ctx, prompt.data() + i, n, false, logits.data());
+  }
+  st.prompt_eval_count = n_prompt;
+  st.prompt_eval_seconds = seconds_since(t0);
+
+  Sampler sampler(opts);
+  Utf8Stream utf8;
+  StopFilter stops(opts.stop);
+  std::vector<int32_t> history = prompt;
+  const int64_t limit = opts.num_predict >= 0 ? opts.num_predict : n_ctx;  // -1 and -2: until the context is full
+  t0 = std::chrono::steady_clock::now();
+  bool cancelled = false;
+  st.done_reason = "length";
+  while (st.eval_count < limit) {
+    const int32_t id = sampler.sample(logits.data(), n_vocab, history);
+    if (tok.is_eog(id)) {
+      st.done_reason = "stop";
+      break;
+    }
+    ++st.eval_count;
+    st.tokens.push_back(id);
+    history.push_back(id);
+    const std::string text = stops.push(utf8.push(tok.piece(id, false)));
+    if (!text.empty() && !on_text(text)) {
+      cancelled = true;
+      break;
+    }
+    if (stops.stopped()) {
+      st.done_reason = "stop";
+      break;
+    }
+    if (ctx.n_past() >= n_ctx) break;  // no room to evaluate the token: "length"
+    model.forward(ctx, &id, 1, false, logits.data());
+  }
+  st.eval_seconds = seconds_since(t0);
+  if (!cancelled && !stops.stopped()) {
+    const std::string tail = stops.push(utf8.flush());
+    const std::string rest = tail + stops.flush();
+    if (!rest.empty()) on_text(rest);
+  }
+  return st;
+}
+
+}  // namespace folio

@@ -1,0 +1,36 @@
+// The generation loop: evaluates a prompt in batches, then samples and
+// streams text until an end-of-generation token, num_predict, the end of
+// the context or a stop string.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "engine/context.h"
+#include "engine/model.h"
+#include "engine/options.h"
+#include "tokenizer/tokenizer.h"
+
+namespace folio {
+
+struct GenerateStats {
+  int64_t prompt_eval_count = 0;
+  double prompt_eval_seconds = 0;
+  int64_t eval_count = 0;          // tokens generated
+  double eval_seconds = 0;
+  std::string done_reason;         // "stop" (end token or stop string) or "length"
+  std::vector<int32_t> tokens;     // the generated ids
+};
+
+// on_text receives text as it becomes safe to show (whole UTF-8
+// characters, nothing of a stop string); returning false cancels (e.g. the
+// client went away). The prompt is evaluated from position 0 of ctx.
+// Errors: empty prompt, prompt longer than the context.
+Result<GenerateStats> generate(const Model& model, Context& ctx, const Tokenizer& tok, const std::vector<int32_t>& prompt,
+                               const Options& opts, const std::function<bool(std::string_view)>& on_text);
+
+}  // namespace folio

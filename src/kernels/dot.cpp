@@ -1,0 +1,41 @@
+// The kernel table in use: the reference, with SIMD versions swapped in
+// once, at first use, for what the CPU supports.
+#include <array>
+
+#include "base/cpu.h"
+#include "kernels/avx2/dot_avx2.h"
+#include "kernels/dot.h"
+
+namespace folio {
+
+namespace {
+
+std::array<DotKernel, kTensorTypeCount> make_table() {
+  std::array<DotKernel, kTensorTypeCount> t{};
+  for (uint32_t i = 0; i < kTensorTypeCount; ++i) t[i] = dot_kernel_ref(static_cast<TensorType>(i));
+  const CpuFeatures& f = cpu_features();
+  if (f.avx2 && f.fma && f.f16c) {
+    auto set = [&](TensorType type, VecDotFn dot) { t[static_cast<uint32_t>(type)].vec_dot = dot; };
+    set(TensorType::kF32, avx2::dot_f32);
+    set(TensorType::kF16, avx2::dot_f16);
+    set(TensorType::kQ4_0, avx2::dot_q4_0_q8_0);
+    set(TensorType::kQ8_0, avx2::dot_q8_0_q8_0);
+    set(TensorType::kQ4_K, avx2::dot_q4_k_q8_k);
+    set(TensorType::kQ6_K, avx2::dot_q6_k_q8_k);
+    for (TensorType q : {TensorType::kQ4_0, TensorType::kQ5_0, TensorType::kQ8_0}) {
+      t[static_cast<uint32_t>(q)].quantize_act = avx2::quantize_act_q8_0;
+    }
+  }
+  return t;
+}
+
+}  // namespace
+
+const DotKernel& dot_kernel(TensorType t) {
+  static const std::array<DotKernel, kTensorTypeCount> table = make_table();
+  static const DotKernel none{};
+  const auto i = static_cast<uint32_t>(t);
+  return i < kTensorTypeCount ? table[i] : none;
+}
+
+}  // namespace folio
