@@ -48,7 +48,6 @@ int run_run(const RunCli& c) {
   auto tok = Tokenizer::load(file->meta());
   if (!tok.ok()) return fail(c.model + ": " + tok.error().message);
   const Hparams& hp = (*model)->hparams();
-  if (tok->size() != hp.n_vocab) return fail(c.model + ": the vocabulary and the model disagree on the number of tokens");
   const int64_t n_ctx = std::min(opts.num_ctx, hp.n_ctx_train);
   const int threads = opts.num_thread > 0 ? static_cast<int>(opts.num_thread) : physical_cores();
   Context ctx(hp, n_ctx, threads);
