@@ -68,12 +68,19 @@ std::vector<uint8_t> read_file(const std::string& path) {
   return std::vector<uint8_t>(s.begin(), s.end());
 }
 
+std::string folio_binary() { return FOLIO_BINARY; }
+
 RunResult run_folio(const std::vector<std::string>& args, const std::string& stdin_text) {
+  std::vector<std::string> argv = {FOLIO_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_process(argv, stdin_text);
+}
+
+RunResult run_process(const std::vector<std::string>& argv_in, const std::string& stdin_text) {
   TempDir io;
   const std::string out_path = io.file("out"), err_path = io.file("err"), in_path = io.file("in");
   write_file(in_path, std::vector<uint8_t>(stdin_text.begin(), stdin_text.end()));
-  std::vector<std::string> argv_s = {FOLIO_BINARY};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<std::string> argv_s = argv_in;
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -31,8 +31,13 @@ struct RunResult {
   std::string out, err;
 };
 
-// Runs the folio binary built with the tests, with args (and stdin_text on
-// its standard input), and waits.
+// Runs argv (argv[0] a path), with stdin_text on its standard input, and waits.
+RunResult run_process(const std::vector<std::string>& argv, const std::string& stdin_text = "");
+
+// Runs the folio binary built with the tests, with args.
 RunResult run_folio(const std::vector<std::string>& args, const std::string& stdin_text = "");
+
+// The path of the folio binary built with the tests.
+std::string folio_binary();
 
 }  // namespace folio::testing

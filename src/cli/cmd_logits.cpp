@@ -8,7 +8,7 @@
 
 #include "base/cpu.h"
 #include "cli/commands.h"
-#include "engine/model.h"
+#include "engine/loader.h"
 
 namespace folio::cli {
 
@@ -39,19 +39,22 @@ Result<std::vector<int32_t>> parse_ids(const std::string& s, int64_t n_vocab) {
 }
 
 int run_logits(const LogitsCli& c) {
-  auto file = ModelFile::open(c.model);
-  if (!file.ok()) return fail(file.error().message);
-  auto model = load_model(*file);
-  if (!model.ok()) return fail(c.model + ": " + model.error().message);
-  const Hparams& hp = (*model)->hparams();
+  Options opts;
+  opts.num_ctx = c.ctx > 0 ? c.ctx : 512;
+  opts.num_thread = c.threads;
+  auto loaded = load_for_inference(c.model, opts);
+  if (!loaded.ok()) return fail(loaded.error().message);
+  const Hparams& hp = loaded->model->hparams();
   auto ids = parse_ids(c.tokens, hp.n_vocab);
   if (!ids.ok()) return fail(ids.error().message);
   const int64_t n = static_cast<int64_t>(ids->size());
-  const int64_t n_ctx = c.ctx > 0 ? c.ctx : std::max<int64_t>(n, 512);
-  if (n > n_ctx) return fail(std::to_string(n) + " tokens do not fit the context of " + std::to_string(n_ctx) + "; raise --ctx");
-  Context ctx(hp, n_ctx, c.threads > 0 ? c.threads : physical_cores());
+  if (n > loaded->n_ctx) {
+    return fail(std::to_string(n) + " tokens do not fit the context of " + std::to_string(loaded->n_ctx) + "; raise --ctx");
+  }
+  auto ctx = loaded->new_context();
+  if (!ctx.ok()) return fail(ctx.error().message);
   std::vector<float> logits(static_cast<size_t>(n * hp.n_vocab));
-  (*model)->forward(ctx, ids->data(), n, true, logits.data());
+  loaded->model->forward(**ctx, ids->data(), n, true, logits.data());
   std::string out = "{\"tokens\":[";
   for (int64_t i = 0; i < n; ++i) out += (i ? "," : "") + std::to_string((*ids)[i]);
   out += "],\"logits\":[";
@@ -76,7 +79,7 @@ void add_logits(CLI::App& app, int* exit_code) {
   CLI::App* cmd = app.add_subcommand("logits", "Print the logits of every position for token ids (JSON)");
   cmd->add_option("model", c->model, "GGUF file")->required();
   cmd->add_option("--tokens", c->tokens, "Comma-separated token ids")->required();
-  cmd->add_option("--ctx", c->ctx, "Context size (default: max(512, tokens))");
+  cmd->add_option("--ctx", c->ctx, "Context size (default: 512)");
   cmd->add_option("--threads", c->threads, "Threads (default: physical cores)");
   cmd->callback([c, exit_code] { *exit_code = run_logits(*c); });
 }

@@ -11,7 +11,9 @@
 #include "base/strings.h"
 #include "cli/commands.h"
 #include "engine/generate.h"
+#include "engine/loader.h"
 #include "engine/model.h"
+#include "memory/proc_status.h"
 
 namespace folio::cli {
 
@@ -38,32 +40,29 @@ int run_run(const RunCli& c) {
     auto r = set_option_assignment(opts, p);
     if (!r.ok()) return fail(r.error().message);
   }
-  MapOptions map;
-  map.mode = opts.use_mmap.value_or(true) ? LoadMode::kMmap : LoadMode::kRead;
-  map.lock = opts.use_mlock;
-  auto file = ModelFile::open(c.model, map);
-  if (!file.ok()) return fail(file.error().message);
-  auto model = load_model(*file);
-  if (!model.ok()) return fail(c.model + ": " + model.error().message);
-  auto tok = Tokenizer::load(file->meta());
-  if (!tok.ok()) return fail(c.model + ": " + tok.error().message);
-  const Hparams& hp = (*model)->hparams();
-  const int64_t n_ctx = std::min(opts.num_ctx, hp.n_ctx_train);
-  const int threads = opts.num_thread > 0 ? static_cast<int>(opts.num_thread) : physical_cores();
-  Context ctx(hp, n_ctx, threads);
+  const uint64_t faults0 = major_faults();
+  auto loaded = load_for_inference(c.model, opts);
+  if (!loaded.ok()) return fail(loaded.error().message);
+  if (c.verbose) std::fprintf(stderr, "plan: %s\n", loaded->plan.summary().c_str());
+  auto ctx = loaded->new_context();
+  if (!ctx.ok()) return fail(ctx.error().message);
   const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
 
   std::string prompt = c.prompt;
   if (prompt.empty()) prompt.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  const std::vector<int32_t> ids = tok->encode(prompt, true, true);
+  const std::vector<int32_t> ids = loaded->tokenizer->encode(prompt, true, true);
   bool ends_with_newline = true;
-  auto r = generate(**model, ctx, *tok, ids, opts, [&](std::string_view text) {
+  PeakMemory peak;
+  peak.sample();
+  auto r = generate(*loaded->model, **ctx, *loaded->tokenizer, ids, opts, [&](std::string_view text) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
     ends_with_newline = text.back() == '\n';
+    peak.sample();
     return true;
   });
   if (!r.ok()) return fail(r.error().message);
+  peak.sample();
   if (!ends_with_newline) std::fputc('\n', stdout);
   if (c.verbose) {
     const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
@@ -75,6 +74,11 @@ int run_run(const RunCli& c) {
     std::fprintf(stderr, "eval count:           %lld token(s)\n", static_cast<long long>(r->eval_count));
     std::fprintf(stderr, "eval duration:        %s\n", duration(r->eval_seconds).c_str());
     if (r->eval_count > 0) std::fprintf(stderr, "eval rate:            %.2f tokens/s\n", r->eval_count / r->eval_seconds);
+    std::fprintf(stderr, "peak anonymous RSS:   %s (%llu bytes)\n", human_bytes(peak.anon()).c_str(),
+                 static_cast<unsigned long long>(peak.anon()));
+    std::fprintf(stderr, "peak file RSS:        %s (%llu bytes, the mapped weights)\n", human_bytes(peak.file()).c_str(),
+                 static_cast<unsigned long long>(peak.file()));
+    std::fprintf(stderr, "major page faults:    %llu\n", static_cast<unsigned long long>(major_faults() - faults0));
   }
   return 0;
 }

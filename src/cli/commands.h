@@ -14,6 +14,7 @@ namespace folio::cli {
 void add_show(CLI::App& app, int* exit_code);
 void add_synth(CLI::App& app, int* exit_code);
 void add_logits(CLI::App& app, int* exit_code);
+void add_plan(CLI::App& app, int* exit_code);
 void add_run(CLI::App& app, int* exit_code);
 void add_tokenize(CLI::App& app, int* exit_code);
 void add_detokenize(CLI::App& app, int* exit_code);

@@ -2,16 +2,36 @@
 
 namespace folio {
 
-KvCache::KvCache(int64_t n_layer, int64_t n_ctx, int64_t k_width, int64_t v_width)
-    : n_layer_(n_layer),
-      n_ctx_(n_ctx),
-      k_width_(k_width),
-      v_width_(v_width),
-      k_(new uint16_t[static_cast<size_t>(n_layer * n_ctx * k_width)]),
-      v_(new uint16_t[static_cast<size_t>(n_layer * n_ctx * v_width)]) {}
+Result<KvCache> KvCache::create(int64_t n_layer, int64_t n_ctx, int64_t k_width, int64_t v_width,
+                                MappedFile::Pages pages) {
+  KvCache c;
+  c.n_layer_ = n_layer;
+  c.n_ctx_ = n_ctx;
+  c.k_width_ = k_width;
+  c.v_width_ = v_width;
+  auto k = MappedFile::anonymous(static_cast<size_t>(n_layer * n_ctx * k_width) * 2, pages);
+  if (!k.ok()) return make_error("KV cache: %s", k.error().message.c_str());
+  auto v = MappedFile::anonymous(static_cast<size_t>(n_layer * n_ctx * v_width) * 2, pages);
+  if (!v.ok()) return make_error("KV cache: %s", v.error().message.c_str());
+  c.k_ = std::move(k).value();
+  c.v_ = std::move(v).value();
+  return c;
+}
+
+Result<std::unique_ptr<Context>> Context::create(const Hparams& hp, int64_t n_ctx, int n_threads,
+                                                 MappedFile::Pages pages) {
+  FOLIO_ASSIGN_OR_RETURN(KvCache kv, KvCache::create(hp.n_layer, n_ctx, hp.n_head_kv * hp.head_dim_k,
+                                                      hp.n_head_kv * hp.head_dim_v, pages));
+  return std::unique_ptr<Context>(new Context(std::move(kv), n_threads));
+}
+
+Context::Context(KvCache kv, int n_threads) : kv_(std::move(kv)), pool_(n_threads) {}
 
 Context::Context(const Hparams& hp, int64_t n_ctx, int n_threads)
-    : kv_(hp.n_layer, n_ctx, hp.n_head_kv * hp.head_dim_k, hp.n_head_kv * hp.head_dim_v), pool_(n_threads) {}
+    : Context(std::move(KvCache::create(hp.n_layer, n_ctx, hp.n_head_kv * hp.head_dim_k, hp.n_head_kv * hp.head_dim_v,
+                                        MappedFile::Pages::kNormal)
+                            .value()),
+              n_threads) {}
 
 float* Context::buffer(size_t i, size_t n) {
   if (buffers_.size() <= i) buffers_.resize(i + 1);

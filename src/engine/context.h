@@ -10,28 +10,40 @@
 #include "base/thread_pool.h"
 #include "engine/hparams.h"
 #include "kernels/matmul.h"
+#include "memory/mapped_file.h"
 
 namespace folio {
 
 class KvCache {
  public:
   // k_width/v_width: values per position per layer (n_head_kv * head_dim).
-  KvCache(int64_t n_layer, int64_t n_ctx, int64_t k_width, int64_t v_width);
+  // The memory is mapped, not touched: pages become resident as positions
+  // fill.
+  static Result<KvCache> create(int64_t n_layer, int64_t n_ctx, int64_t k_width, int64_t v_width,
+                                MappedFile::Pages pages);
 
   int64_t n_ctx() const { return n_ctx_; }
   uint64_t bytes() const { return static_cast<uint64_t>(n_layer_ * n_ctx_ * (k_width_ + v_width_)) * 2; }
   // F16 rows: (n_ctx, k_width) per layer.
-  uint16_t* k(int64_t layer, int64_t pos) { return k_.get() + (layer * n_ctx_ + pos) * k_width_; }
-  uint16_t* v(int64_t layer, int64_t pos) { return v_.get() + (layer * n_ctx_ + pos) * v_width_; }
+  uint16_t* k(int64_t layer, int64_t pos) { return k_base() + (layer * n_ctx_ + pos) * k_width_; }
+  uint16_t* v(int64_t layer, int64_t pos) { return v_base() + (layer * n_ctx_ + pos) * v_width_; }
 
  private:
-  int64_t n_layer_, n_ctx_, k_width_, v_width_;
-  // Not value-initialized: pages are touched only as positions fill.
-  std::unique_ptr<uint16_t[]> k_, v_;
+  KvCache() = default;
+  uint16_t* k_base() { return reinterpret_cast<uint16_t*>(k_.writable_data()); }
+  uint16_t* v_base() { return reinterpret_cast<uint16_t*>(v_.writable_data()); }
+
+  int64_t n_layer_ = 0, n_ctx_ = 0, k_width_ = 0, v_width_ = 0;
+  MappedFile k_, v_;
 };
 
 class Context {
  public:
+  // Errors: the KV cache cannot be allocated (names the size and cause).
+  static Result<std::unique_ptr<Context>> create(const Hparams& hp, int64_t n_ctx, int n_threads,
+                                                 MappedFile::Pages pages = MappedFile::Pages::kNormal);
+  // For tests and tools with small contexts: aborts if the cache cannot be
+  // allocated.
   Context(const Hparams& hp, int64_t n_ctx, int n_threads);
 
   int64_t n_ctx() const { return kv_.n_ctx(); }
@@ -44,6 +56,8 @@ class Context {
   float* buffer(size_t i, size_t n);
 
  private:
+  Context(KvCache kv, int n_threads);
+
   KvCache kv_;
   ThreadPool pool_;
   MatmulScratch matmul_;

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "base/strings.h"
 
@@ -108,6 +110,32 @@ Result<MappedFile> MappedFile::open(const std::string& path, const MapOptions& o
   return mf;
 }
 
+Result<MappedFile> MappedFile::anonymous(size_t bytes, Pages pages) {
+  MappedFile mf;
+  mf.path_ = "(anonymous)";
+  mf.mode_ = LoadMode::kRead;
+  mf.size_ = bytes;
+  mf.writable_ = true;
+  if (bytes == 0) return mf;
+  int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+  size_t len = bytes;
+  if (pages == Pages::kHugetlb) {
+    const size_t huge = 2u << 20;
+    len = (bytes + huge - 1) / huge * huge;
+    flags |= MAP_HUGETLB;
+  }
+  void* addr = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, flags, -1, 0);
+  if (addr == MAP_FAILED && pages == Pages::kHugetlb) {
+    return make_error("cannot take %s from the hugetlbfs pool: %s; reserve more huge pages or set FOLIO_HUGEPAGES=auto",
+                      human_bytes(len).c_str(), std::strerror(errno));
+  }
+  if (addr == MAP_FAILED) return make_error("cannot allocate %s: %s", human_bytes(bytes).c_str(), std::strerror(errno));
+  if (pages == Pages::kTransparent) ::madvise(addr, len, MADV_HUGEPAGE);
+  mf.addr_ = addr;
+  mf.map_len_ = len;
+  return mf;
+}
+
 MappedFile::MappedFile(MappedFile&& o) noexcept { *this = std::move(o); }
 
 MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
@@ -118,6 +146,8 @@ MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
     path_ = std::move(o.path_);
     mode_ = o.mode_;
     locked_ = o.locked_;
+    writable_ = o.writable_;
+    map_len_ = o.map_len_;
     o.addr_ = nullptr;
     o.size_ = 0;
     o.locked_ = false;
@@ -130,11 +160,13 @@ MappedFile::~MappedFile() { reset(); }
 void MappedFile::reset() {
   if (addr_ != nullptr) {
     if (locked_) ::munlock(addr_, size_);
-    ::munmap(addr_, size_);
+    ::munmap(addr_, map_len_ ? map_len_ : size_);
   }
   addr_ = nullptr;
   size_ = 0;
+  map_len_ = 0;
   locked_ = false;
+  writable_ = false;
 }
 
 void MappedFile::advise_willneed(uint64_t offset, uint64_t len) const {
@@ -143,6 +175,17 @@ void MappedFile::advise_willneed(uint64_t offset, uint64_t len) const {
   uint64_t begin = offset / ps * ps;
   uint64_t end = len > size_ - offset ? size_ : offset + len;
   ::madvise(static_cast<uint8_t*>(addr_) + begin, end - begin, MADV_WILLNEED);
+}
+
+uint64_t MappedFile::resident_bytes() const {
+  if (addr_ == nullptr) return 0;
+  if (mode_ == LoadMode::kRead) return size_;
+  const size_t ps = page_size();
+  std::vector<unsigned char> vec((size_ + ps - 1) / ps);
+  if (::mincore(addr_, size_, vec.data()) != 0) return 0;
+  uint64_t pages = 0;
+  for (unsigned char v : vec) pages += v & 1;
+  return std::min<uint64_t>(pages * ps, size_);
 }
 
 void MappedFile::advise_random() const {

@@ -33,6 +33,14 @@ class MappedFile {
   // the remedy (e.g. RLIMIT_MEMLOCK for a failed lock).
   static Result<MappedFile> open(const std::string& path, const MapOptions& options = {});
 
+  // A zero-filled, writable anonymous region of bytes, backed by the
+  // hugetlbfs pool (hugetlb) or marked for transparent huge pages (thp)
+  // when asked; the pages are touched only when written. Errors name the
+  // size and the cause.
+  enum class Pages { kNormal, kHugetlb, kTransparent };
+  static Result<MappedFile> anonymous(size_t bytes, Pages pages = Pages::kNormal);
+  uint8_t* writable_data() const { return writable_ ? static_cast<uint8_t*>(addr_) : nullptr; }
+
   MappedFile() = default;
   MappedFile(MappedFile&& other) noexcept;
   MappedFile& operator=(MappedFile&& other) noexcept;
@@ -53,6 +61,10 @@ class MappedFile {
   void advise_random() const;
   void advise_sequential() const;
 
+  // Bytes of the mapping now resident in RAM (mincore; for kRead mode the
+  // whole size). Does not touch the pages.
+  uint64_t resident_bytes() const;
+
  private:
   void reset();
 
@@ -61,6 +73,8 @@ class MappedFile {
   std::string path_;
   LoadMode mode_ = LoadMode::kMmap;
   bool locked_ = false;
+  bool writable_ = false;
+  size_t map_len_ = 0;  // bytes mapped (the size rounded up to the huge page size for hugetlb)
 };
 
 }  // namespace folio

@@ -1,5 +1,8 @@
 #include "memory/proc_status.h"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -19,6 +22,18 @@ ProcMemory read_proc_memory() {
   }
   std::fclose(f);
   return m;
+}
+
+uint64_t major_faults() {
+  struct rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<uint64_t>(ru.ru_majflt);
+}
+
+void PeakMemory::sample() {
+  const ProcMemory m = read_proc_memory();
+  anon_ = std::max(anon_, m.rss_anon);
+  file_ = std::max(file_, m.rss_file);
 }
 
 }  // namespace folio

@@ -15,4 +15,18 @@ struct ProcMemory {
 // Returns the current counters (zeros where the kernel does not report them).
 ProcMemory read_proc_memory();
 
+// Major page faults of this process so far (pages read from disk).
+uint64_t major_faults();
+
+// The largest anonymous and file-backed RSS seen over a run's samples.
+class PeakMemory {
+ public:
+  void sample();
+  uint64_t anon() const { return anon_; }
+  uint64_t file() const { return file_; }
+
+ private:
+  uint64_t anon_ = 0, file_ = 0;
+};
+
 }  // namespace folio

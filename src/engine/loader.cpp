@@ -1,0 +1,90 @@
+#include "engine/loader.h"
+
+#include <cstdlib>
+
+#include "base/cpu.h"
+#include "base/strings.h"
+
+namespace folio {
+
+ModelNeeds estimate_needs(const Hparams& hp, uint64_t weight_bytes, int64_t num_batch, int64_t num_ctx, int n_threads) {
+  ModelNeeds n;
+  n.weight_bytes = weight_bytes;
+  const uint64_t kw = static_cast<uint64_t>(hp.n_head_kv * hp.head_dim_k), vw = static_cast<uint64_t>(hp.n_head_kv * hp.head_dim_v);
+  n.kv_bytes_per_token = static_cast<uint64_t>(hp.n_layer) * (kw + vw) * 2;  // F16
+  const uint64_t b = static_cast<uint64_t>(std::max<int64_t>(1, num_batch));
+  const uint64_t qw = static_cast<uint64_t>(hp.n_head * hp.head_dim_k), aw = static_cast<uint64_t>(hp.n_head * hp.head_dim_v);
+  const uint64_t ff = static_cast<uint64_t>(std::max<int64_t>(hp.n_ff, hp.n_embd));
+  // floats per token: x, xn, tmp, ffn out (4 n_embd), q, k, v, attention out, gate and up
+  const uint64_t per_token = 4 * static_cast<uint64_t>(hp.n_embd) + qw + kw + vw + aw + 2 * ff;
+  // plus quantized activations (at most 4 bytes a value) and attention scores per thread
+  n.compute_bytes = b * per_token * 4 + b * ff * 4 +
+                    static_cast<uint64_t>(n_threads) * (static_cast<uint64_t>(num_ctx) + qw + aw) * 4;
+  n.output_bytes = static_cast<uint64_t>(hp.n_vocab) * 4;
+  return n;
+}
+
+Result<PlanRequest> plan_request(const Options& opts, int64_t num_ctx) {
+  PlanRequest r;
+  r.use_mmap = opts.use_mmap;
+  if (!r.use_mmap) {
+    if (const char* env = std::getenv("FOLIO_MMAP"); env && *env) {
+      const std::string v = to_lower(env);
+      if (v == "on" || v == "true" || v == "1") r.use_mmap = true;
+      else if (v == "off" || v == "false" || v == "0") r.use_mmap = false;
+      else if (v != "auto") return make_error("FOLIO_MMAP=%s: use auto, on or off", env);
+    }
+  }
+  r.use_mlock = opts.use_mlock;
+  r.num_ctx = num_ctx;
+  if (const char* env = std::getenv("FOLIO_HUGEPAGES"); env && *env) {
+    auto m = parse_hugepages_mode(env);
+    if (!m) return make_error("FOLIO_HUGEPAGES=%s: use off, auto or on", env);
+    r.hugepages = *m;
+  }
+  return r;
+}
+
+Result<std::unique_ptr<Context>> LoadedModel::new_context() const {
+  return Context::create(model->hparams(), n_ctx, n_threads, plan.anon_pages);
+}
+
+Result<LoadedModel> plan_model(const std::string& path, const Options& opts) {
+  LoadedModel m;
+  FOLIO_ASSIGN_OR_RETURN(ModelFile file, ModelFile::open(path, {LoadMode::kMmap, false}));
+  m.file = std::make_unique<ModelFile>(std::move(file));
+  auto model = load_model(*m.file);
+  if (!model.ok()) return make_error("%s: %s", path.c_str(), model.error().message.c_str());
+  m.model = std::move(model).value();
+  auto tok = Tokenizer::load(m.file->meta());
+  if (!tok.ok()) return make_error("%s: %s", path.c_str(), tok.error().message.c_str());
+  m.tokenizer = std::make_unique<Tokenizer>(std::move(tok).value());
+  const Hparams& hp = m.model->hparams();
+  m.n_ctx = std::min(opts.num_ctx, hp.n_ctx_train);
+  m.n_threads = opts.num_thread > 0 ? static_cast<int>(opts.num_thread) : physical_cores();
+  FOLIO_ASSIGN_OR_RETURN(PlanRequest req, plan_request(opts, m.n_ctx));
+  m.facts = probe_system();
+  probe_file(path, m.facts);
+  m.plan = make_plan(estimate_needs(hp, m.file->tensor_bytes(), opts.num_batch, m.n_ctx, m.n_threads), req, m.facts);
+  return m;
+}
+
+Result<LoadedModel> load_for_inference(const std::string& path, const Options& opts) {
+  FOLIO_ASSIGN_OR_RETURN(LoadedModel m, plan_model(path, opts));
+  if (m.plan.verdict == Verdict::kRefused) return make_error("cannot load %s: %s", path.c_str(), m.plan.refusal().c_str());
+  if (m.plan.mode != LoadMode::kMmap || m.plan.lock) {
+    // Reopen as planned: read into memory and/or locked. The model's views
+    // point into the mapping, so it is bound again.
+    m.model.reset();
+    m.file.reset();
+    FOLIO_ASSIGN_OR_RETURN(ModelFile file, ModelFile::open(path, {m.plan.mode, m.plan.lock}));
+    m.file = std::make_unique<ModelFile>(std::move(file));
+    FOLIO_ASSIGN_OR_RETURN(m.model, load_model(*m.file));
+  }
+  if (m.plan.prefetch) {
+    for (size_t i = 0; i < m.file->n_shards(); ++i) m.file->mapping(i).advise_willneed(0, m.file->mapping(i).size());
+  }
+  return m;
+}
+
+}  // namespace folio

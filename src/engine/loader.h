@@ -1,0 +1,52 @@
+// Loading a model for inference through the memory planner: the file is
+// mapped (which costs no memory) to read its metadata, the plan is made
+// from what the model needs, the options and the machine's facts, and only
+// then are the weights read (use_mmap=false), locked or prefetched, and the
+// KV cache allocated. A load that cannot fit is refused here, before any
+// large allocation.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/result.h"
+#include "engine/context.h"
+#include "engine/model.h"
+#include "engine/options.h"
+#include "memory/planner.h"
+#include "memory/system.h"
+#include "tokenizer/tokenizer.h"
+
+namespace folio {
+
+// What a model of these hyperparameters needs besides its weights: KV cache
+// per position and scratch for one batch of num_batch tokens (the buffers
+// engine/blocks and the architectures allocate), logits for one row.
+ModelNeeds estimate_needs(const Hparams& hp, uint64_t weight_bytes, int64_t num_batch, int64_t num_ctx, int n_threads);
+
+// The plan request for opts: use_mmap from the options, else FOLIO_MMAP
+// (auto|on|off); hugepages from FOLIO_HUGEPAGES (off|auto|on). Errors name
+// a bad environment value.
+Result<PlanRequest> plan_request(const Options& opts, int64_t num_ctx);
+
+struct LoadedModel {
+  std::unique_ptr<ModelFile> file;
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Tokenizer> tokenizer;
+  SystemFacts facts;
+  Plan plan;
+  int64_t n_ctx = 0;      // num_ctx capped at the model's training context
+  int n_threads = 1;
+
+  // A context (KV cache) as planned.
+  Result<std::unique_ptr<Context>> new_context() const;
+};
+
+// Plans without loading (folio plan): the model file is mapped and parsed only.
+Result<LoadedModel> plan_model(const std::string& path, const Options& opts);
+
+// Plans, then loads as planned. A refusal is an Error whose message is the
+// plan's (the cause with numbers and the remedies).
+Result<LoadedModel> load_for_inference(const std::string& path, const Options& opts);
+
+}  // namespace folio

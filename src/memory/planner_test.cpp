@@ -1,0 +1,195 @@
+#include "memory/planner.h"
+
+#include <gtest/gtest.h>
+
+namespace folio {
+namespace {
+
+constexpr uint64_t GB = 1000ull * 1000 * 1000, MB = 1000ull * 1000;
+
+SystemFacts machine(uint64_t available) {
+  SystemFacts f;
+  f.mem_total = available + GB;
+  f.mem_available = available;
+  f.thp_mode = "madvise";
+  return f;
+}
+
+ModelNeeds model(uint64_t weights, uint64_t kv_per_token = 128 * 1024) {
+  ModelNeeds n;
+  n.weight_bytes = weights;
+  n.kv_bytes_per_token = kv_per_token;
+  n.compute_bytes = 50 * MB;
+  n.output_bytes = 1 * MB;
+  return n;
+}
+
+bool has(const std::vector<std::string>& v, const std::string& s) {
+  for (const auto& x : v) {
+    if (x.find(s) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// The story: a 250 GB Q2_K DeepSeek quant on a machine with 200 GB of RAM
+// and no swap.
+TEST(Planner, TheStoryModelRunsPagedWithMmap) {
+  const SystemFacts f = machine(195 * GB);
+  PlanRequest req;
+  req.num_ctx = 4096;
+  const Plan p = make_plan(model(250 * GB), req, f);
+  EXPECT_EQ(p.verdict, Verdict::kPaged);
+  EXPECT_EQ(p.mode, LoadMode::kMmap);
+  EXPECT_FALSE(p.prefetch);  // prefetching 250 GB into 195 GB would thrash
+  EXPECT_EQ(p.weights_anonymous, 0u);
+  EXPECT_EQ(p.weights_mapped, 250 * GB);
+  EXPECT_NE(p.summary().find("paged from disk"), std::string::npos) << p.summary();
+}
+
+TEST(Planner, TheStoryModelIsRefusedWhenRead) {
+  PlanRequest req;
+  req.use_mmap = false;
+  req.num_ctx = 4096;
+  const Plan p = make_plan(model(250 * GB), req, machine(195 * GB));
+  ASSERT_EQ(p.verdict, Verdict::kRefused);
+  EXPECT_EQ(p.limit_name, "MemAvailable");
+  const std::string msg = p.refusal();
+  EXPECT_NE(msg.find("needs 250 GB of process memory"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("weights 250 GB read into memory"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("MemAvailable leaves 195 GB"), std::string::npos) << msg;
+  EXPECT_TRUE(has(p.advice, "use_mmap=true")) << msg;
+}
+
+TEST(Planner, SmallModelFitsAndIsPrefetched) {
+  PlanRequest req;
+  req.num_ctx = 2048;
+  const Plan p = make_plan(model(800 * MB, 32 * 1024), req, machine(20 * GB));
+  EXPECT_EQ(p.verdict, Verdict::kFits);
+  EXPECT_TRUE(p.prefetch);
+  EXPECT_EQ(p.kv_cache, 2048u * 32 * 1024);
+  EXPECT_EQ(p.anonymous, p.kv_cache + 51 * MB);
+  EXPECT_GT(p.headroom, 0);
+  EXPECT_NE(p.summary().find("mmap, fits in RAM"), std::string::npos) << p.summary();
+  // Read mode fits too and holds the weights in process memory.
+  req.use_mmap = false;
+  const Plan r = make_plan(model(800 * MB, 32 * 1024), req, machine(20 * GB));
+  EXPECT_EQ(r.verdict, Verdict::kFits);
+  EXPECT_EQ(r.weights_anonymous, 800 * MB);
+  EXPECT_FALSE(r.prefetch);
+}
+
+TEST(Planner, CgroupLimitBelowMemAvailableWins) {
+  SystemFacts f = machine(20 * GB);
+  f.cgroup_limit = 2 * GB;
+  f.cgroup_anon = 500 * MB;
+  EXPECT_EQ(f.anon_budget(), 1500 * MB);
+  EXPECT_STREQ(f.anon_limit_name(), "the cgroup memory limit");
+  PlanRequest req;
+  req.num_ctx = 2048;
+  const Plan mapped = make_plan(model(3 * GB, 32 * 1024), req, f);
+  EXPECT_EQ(mapped.verdict, Verdict::kPaged);  // weights beyond the limit: paged, not refused
+  req.use_mmap = false;
+  const Plan read = make_plan(model(3 * GB, 32 * 1024), req, f);
+  ASSERT_EQ(read.verdict, Verdict::kRefused);
+  EXPECT_NE(read.refusal().find("the cgroup memory limit leaves 1.5 GB"), std::string::npos) << read.refusal();
+  EXPECT_TRUE(has(read.advice, "raise the memory limit"));
+}
+
+TEST(Planner, KvCacheAloneTooLargeIsRefusedEvenWithMmap) {
+  PlanRequest req;
+  req.num_ctx = 131072;  // 131072 x 128 KiB = 17.2 GB
+  const Plan p = make_plan(model(1 * GB), req, machine(8 * GB));
+  ASSERT_EQ(p.verdict, Verdict::kRefused);
+  EXPECT_EQ(p.mode, LoadMode::kMmap);
+  EXPECT_NE(p.refusal().find("KV cache 17 GB for num_ctx=131072"), std::string::npos) << p.refusal();
+  // (8 GB - 51 MB) / 128 KiB = 60648 positions, rounded down to 256.
+  EXPECT_TRUE(has(p.advice, "lower num_ctx to 60416")) << p.refusal();
+  req.num_ctx = 60416;
+  EXPECT_NE(make_plan(model(1 * GB), req, machine(8 * GB)).verdict, Verdict::kRefused);
+}
+
+TEST(Planner, ParallelSlotsMultiplyTheCache) {
+  PlanRequest req;
+  req.num_ctx = 8192;
+  req.num_parallel = 4;
+  const Plan p = make_plan(model(1 * GB), req, machine(4 * GB));
+  ASSERT_EQ(p.verdict, Verdict::kRefused);
+  EXPECT_EQ(p.kv_cache, 4ull * 8192 * 128 * 1024);
+  EXPECT_TRUE(has(p.advice, "num_parallel"));
+}
+
+TEST(Planner, MlockBeyondRlimitMemlock) {
+  SystemFacts f = machine(20 * GB);
+  f.memlock_limit = 64 * 1024;
+  f.can_lock_any = false;
+  PlanRequest req;
+  req.use_mlock = true;
+  const Plan p = make_plan(model(800 * MB), req, f);
+  ASSERT_EQ(p.verdict, Verdict::kRefused);
+  EXPECT_EQ(p.limit_name, "RLIMIT_MEMLOCK");
+  EXPECT_NE(p.refusal().find("use_mlock needs 800 MB locked but RLIMIT_MEMLOCK allows 65 KB"), std::string::npos)
+      << p.refusal();
+  EXPECT_NE(p.refusal().find("ulimit -l"), std::string::npos);
+  f.can_lock_any = true;  // CAP_IPC_LOCK
+  const Plan ok = make_plan(model(800 * MB), req, f);
+  EXPECT_EQ(ok.verdict, Verdict::kFits);
+  EXPECT_EQ(ok.locked, 800 * MB);
+  // Locked weights cannot be paged: beyond RAM they are refused.
+  f.mem_available = 500 * MB;
+  const Plan big = make_plan(model(800 * MB), req, f);
+  ASSERT_EQ(big.verdict, Verdict::kRefused);
+  EXPECT_TRUE(has(big.advice, "without use_mlock"));
+}
+
+TEST(Planner, HugepagesOnWithAnEmptyPool) {
+  SystemFacts f = machine(20 * GB);
+  f.thp_mode = "never";
+  f.hugepages_free = 0;
+  PlanRequest req;
+  req.hugepages = HugepagesMode::kOn;
+  const Plan p = make_plan(model(800 * MB), req, f);
+  ASSERT_EQ(p.verdict, Verdict::kRefused);
+  EXPECT_EQ(p.limit_name, "the hugepage pool");
+  EXPECT_NE(p.refusal().find("nr_hugepages"), std::string::npos) << p.refusal();
+  req.hugepages = HugepagesMode::kAuto;  // auto falls back to normal pages
+  const Plan a = make_plan(model(800 * MB), req, f);
+  EXPECT_EQ(a.verdict, Verdict::kFits);
+  EXPECT_EQ(a.anon_pages, AnonPages::kNormal);
+  f.thp_mode = "madvise";
+  EXPECT_EQ(make_plan(model(800 * MB), req, f).anon_pages, AnonPages::kTransparent);
+  f.hugepages_free = 1000;  // 2 GB pool
+  req.hugepages = HugepagesMode::kOn;
+  EXPECT_EQ(make_plan(model(800 * MB), req, f).anon_pages, AnonPages::kHugetlb);
+}
+
+TEST(Planner, SwapTakesAnonymousOverflowWithAWarning) {
+  SystemFacts f = machine(1 * GB);
+  f.swap_free = 4 * GB;
+  PlanRequest req;
+  req.use_mmap = false;
+  const Plan p = make_plan(model(2 * GB, 1024), req, f);
+  EXPECT_EQ(p.verdict, Verdict::kFits);
+  EXPECT_TRUE(has(p.reasons, "swap"));
+  // Mapped weights are never checked against RAM + swap.
+  req.use_mmap = true;
+  EXPECT_EQ(make_plan(model(200 * GB, 1024), req, f).verdict, Verdict::kPaged);
+}
+
+TEST(Planner, HugepagesModeNames) {
+  EXPECT_EQ(parse_hugepages_mode("on"), HugepagesMode::kOn);
+  EXPECT_EQ(parse_hugepages_mode("OFF"), HugepagesMode::kOff);
+  EXPECT_EQ(parse_hugepages_mode("auto"), HugepagesMode::kAuto);
+  EXPECT_FALSE(parse_hugepages_mode("sometimes").has_value());
+}
+
+TEST(SystemProbe, ReadsThisMachine) {
+  const SystemFacts f = probe_system();
+  EXPECT_GT(f.mem_total, 0u);
+  EXPECT_GT(f.mem_available, 0u);
+  EXPECT_LE(f.mem_available, f.mem_total);
+  EXPECT_GT(f.hugepage_size, 0u);
+  EXPECT_LE(f.anon_budget(), f.mem_available);
+}
+
+}  // namespace
+}  // namespace folio

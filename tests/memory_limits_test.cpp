@@ -1,0 +1,178 @@
+// Models larger than the memory a process may use: folio runs as a child
+// under a cgroup memory limit smaller than the model (mmap: same tokens as
+// without the limit; use_mmap=false: refused by the planner, not killed),
+// under a lowered RLIMIT_MEMLOCK, and without limits (anonymous RSS stays
+// within the plan's KV cache and scratch).
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+
+#include "base/strings.h"
+#include "engine/loader.h"
+#include "memory/model_file.h"
+#include "synth/synth.h"
+#include "test_util.h"
+
+namespace folio {
+namespace {
+
+using testing::RunResult;
+using testing::TempDir;
+
+constexpr uint64_t kLimit = 128ull << 20;
+
+// A folio synth model of about 270 MB (F16), twice the limit and more.
+const std::string& big_model() {
+  static TempDir* dir = new TempDir();  // lives for the test program
+  static const std::string path = [] {
+    synth::SynthOptions o;
+    o.shape = *synth::find_preset("tiny");
+    o.shape.n_embd = 1024;
+    o.shape.n_head = 8;
+    o.shape.n_head_kv = 8;
+    o.shape.n_ff = 4096;
+    o.shape.n_layer = 8;
+    o.quant = "F16";
+    o.vocab_path = std::string(FOLIO_MODELS_DIR) + "/stories260K.gguf";
+    const std::string p = dir->file("big-f16.gguf");
+    auto r = synth::synthesize(o, p);
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return p;
+  }();
+  return path;
+}
+
+// Drops the file's pages from the page cache, so the next reader faults them
+// in from disk (and is charged for them in its cgroup).
+void drop_cache(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  ::fdatasync(fd);
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  ::close(fd);
+}
+
+// A fresh memory cgroup with a limit, or "" with *why set when this
+// machine does not let us create one.
+std::string make_cgroup(uint64_t limit, std::string* why) {
+  const std::string v1 = "/sys/fs/cgroup/memory";
+  const std::string name = "/folio-test-" + std::to_string(::getpid());
+  if (::access((v1 + "/memory.limit_in_bytes").c_str(), W_OK) == 0 || ::access(v1.c_str(), W_OK) == 0) {
+    const std::string dir = v1 + name;
+    if (::mkdir(dir.c_str(), 0755) == 0) {
+      std::ofstream(dir + "/memory.limit_in_bytes") << limit;
+      return dir;
+    }
+  }
+  const std::string v2 = "/sys/fs/cgroup";
+  std::ifstream controllers(v2 + "/cgroup.controllers");
+  std::string c;
+  bool has_memory = false;
+  while (controllers >> c) has_memory |= c == "memory";
+  if (has_memory && ::access(v2.c_str(), W_OK) == 0) {
+    std::ofstream(v2 + "/cgroup.subtree_control") << "+memory";
+    const std::string dir = v2 + name;
+    if (::mkdir(dir.c_str(), 0755) == 0) {
+      std::ofstream(dir + "/memory.max") << limit;
+      std::ofstream(dir + "/memory.swap.max") << 0;
+      return dir;
+    }
+  }
+  *why = "no writable memory cgroup (v1 " + v1 + " or v2 " + v2 + ") on this machine";
+  return "";
+}
+
+// Runs folio inside the cgroup: a shell moves itself in, then execs folio.
+RunResult run_in_cgroup(const std::string& cg, const std::vector<std::string>& args) {
+  std::string cmd = "echo $$ > " + cg + "/cgroup.procs && exec \"$0\" \"$@\"";
+  std::vector<std::string> argv = {"/bin/sh", "-c", cmd, testing::folio_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return testing::run_process(argv);
+}
+
+const std::vector<std::string> kGreedy = {"-p", "temperature=0", "-p", "num_predict=8", "-p", "num_ctx=256"};
+
+std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& more) {
+  a.insert(a.end(), more.begin(), more.end());
+  return a;
+}
+
+TEST(MemoryLimits, MmapRunsUnderACgroupLimitSmallerThanTheModel) {
+  std::string why;
+  const std::string cg = make_cgroup(kLimit, &why);
+  if (cg.empty()) GTEST_SKIP() << why;
+  const std::string model = big_model();
+  ASSERT_GE(*file_size(model), 2 * kLimit);
+  const RunResult free_run = testing::run_folio(with({"run", model, "Once upon a time"}, kGreedy));
+  ASSERT_EQ(free_run.exit_code, 0) << free_run.err;
+
+  drop_cache(model);
+  const auto t0 = std::chrono::steady_clock::now();
+  const RunResult limited = run_in_cgroup(cg, with({"run", model, "Once upon a time", "--verbose"}, kGreedy));
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(limited.signal, 0) << limited.err;
+  EXPECT_EQ(limited.exit_code, 0) << limited.err;
+  EXPECT_EQ(limited.out, free_run.out);  // the same tokens
+  EXPECT_NE(limited.err.find("plan: mmap, paged from disk"), std::string::npos) << limited.err;
+  std::printf("  [ cgroup   ] %s limit, %.0f MB model: same output in %.1f s\n", human_bytes(kLimit).c_str(),
+              *file_size(model) / 1e6, secs);
+
+  const auto t1 = std::chrono::steady_clock::now();
+  const RunResult refused = run_in_cgroup(cg, with({"run", model, "Once upon a time", "-p", "use_mmap=false"}, kGreedy));
+  const double refuse_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  EXPECT_EQ(refused.signal, 0) << "killed instead of refused";
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("cannot load"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("the cgroup memory limit leaves"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("use_mmap=true"), std::string::npos) << refused.err;
+  EXPECT_LT(refuse_secs, 5.0);
+  ::rmdir(cg.c_str());
+}
+
+TEST(MemoryLimits, MlockBeyondALoweredRlimitIsRefused) {
+  const std::string model = big_model();
+  std::vector<std::string> argv = {"/bin/sh", "-c", "ulimit -l 64 && exec \"$@\"", "sh"};
+  // Root has CAP_IPC_LOCK, which lifts the limit: drop it for the child.
+  if (::geteuid() == 0) {
+    if (::access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "running as root without setpriv to drop CAP_IPC_LOCK";
+    argv.insert(argv.end(), {"/usr/bin/setpriv", "--inh-caps=-ipc_lock", "--bounding-set=-ipc_lock"});
+  }
+  argv.insert(argv.end(), {testing::folio_binary(), "run", model, "hi", "-p", "use_mlock=true", "-p", "num_predict=1"});
+  const RunResult r = testing::run_process(argv);
+  EXPECT_EQ(r.signal, 0);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.err.find("RLIMIT_MEMLOCK allows 65 KB"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("ulimit -l"), std::string::npos) << r.err;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define FOLIO_SKIP_UNDER_ASAN() GTEST_SKIP() << "the ASan build's RSS includes its shadow memory"
+#else
+#define FOLIO_SKIP_UNDER_ASAN() (void)0
+#endif
+
+TEST(MemoryLimits, MmapAnonymousRssStaysWithinKvCacheAndScratch) {
+  FOLIO_SKIP_UNDER_ASAN();
+  const std::string model = big_model();
+  Options opts;
+  opts.num_ctx = 256;
+  auto plan = plan_model(model, opts);
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  const RunResult r = testing::run_folio(with({"run", model, "Once upon a time", "--verbose"}, kGreedy));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const size_t at = r.err.find("peak anonymous RSS:");
+  ASSERT_NE(at, std::string::npos) << r.err;
+  const uint64_t peak = std::strtoull(r.err.c_str() + r.err.find('(', at) + 1, nullptr, 10);
+  const uint64_t planned = plan->plan.kv_cache + plan->plan.compute + plan->plan.output;
+  std::printf("  [ memory   ] %.0f MB model with mmap: peak RssAnon %.1f MB, plan KV+scratch %.1f MB\n",
+              *file_size(model) / 1e6, peak / 1e6, planned / 1e6);
+  EXPECT_LT(peak, planned + (16ull << 20));  // + the process's own few MB
+}
+
+}  // namespace
+}  // namespace folio
