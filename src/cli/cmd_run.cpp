@@ -74,6 +74,8 @@ int run_run(const RunCli& c) {
     std::fprintf(stderr, "eval count:           %lld token(s)\n", static_cast<long long>(r->eval_count));
     std::fprintf(stderr, "eval duration:        %s\n", duration(r->eval_seconds).c_str());
     if (r->eval_count > 0) std::fprintf(stderr, "eval rate:            %.2f tokens/s\n", r->eval_count / r->eval_seconds);
+    std::fprintf(stderr, "time to first token:  %s (load + prompt eval + first sample)\n",
+                 duration(load_s + r->first_token_seconds).c_str());
     std::fprintf(stderr, "peak anonymous RSS:   %s (%llu bytes)\n", human_bytes(peak.anon()).c_str(),
                  static_cast<unsigned long long>(peak.anon()));
     std::fprintf(stderr, "peak file RSS:        %s (%llu bytes, the mapped weights)\n", human_bytes(peak.file()).c_str(),

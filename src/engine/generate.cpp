@@ -29,6 +29,7 @@ Result<GenerateStats> generate(const Model& model, Context& ctx, const Tokenizer
   std::vector<float> logits(static_cast<size_t>(n_vocab));
   ctx.set_n_past(0);
   auto t0 = std::chrono::steady_clock::now();
+  const auto t_prompt = t0;
   const int64_t batch = std::max<int64_t>(1, opts.num_batch);
   for (int64_t i = 0; i < n_prompt; i += batch) {
     const int64_t n = std::min(batch, n_prompt - i);
@@ -47,6 +48,7 @@ Result<GenerateStats> generate(const Model& model, Context& ctx, const Tokenizer
   st.done_reason = "length";
   while (st.eval_count < limit) {
     const int32_t id = sampler.sample(logits.data(), n_vocab, history);
+    if (st.first_token_seconds == 0) st.first_token_seconds = seconds_since(t_prompt);
     if (tok.is_eog(id)) {
       st.done_reason = "stop";
       break;

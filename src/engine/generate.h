@@ -22,6 +22,7 @@ struct GenerateStats {
   double prompt_eval_seconds = 0;
   int64_t eval_count = 0;          // tokens generated
   double eval_seconds = 0;
+  double first_token_seconds = 0;  // from the start of prompt evaluation to the first sampled token
   std::string done_reason;         // "stop" (end token or stop string) or "length"
   std::vector<int32_t> tokens;     // the generated ids
 };

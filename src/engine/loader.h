@@ -33,14 +33,24 @@ struct LoadedModel {
   std::unique_ptr<ModelFile> file;
   std::unique_ptr<Model> model;
   std::unique_ptr<Tokenizer> tokenizer;
+  std::unique_ptr<class ReadAhead> readahead;  // when the plan is "paged"
   SystemFacts facts;
   Plan plan;
   int64_t n_ctx = 0;      // num_ctx capped at the model's training context
   int n_threads = 1;
 
+  LoadedModel();
+  LoadedModel(LoadedModel&&) noexcept;
+  LoadedModel& operator=(LoadedModel&&) noexcept;
+  ~LoadedModel();
+
   // A context (KV cache) as planned.
   Result<std::unique_ptr<Context>> new_context() const;
 };
+
+// FOLIO_READAHEAD=layers: when the weights are paged, read each next
+// layer ahead from a helper thread (off by default).
+bool readahead_enabled();
 
 // Plans without loading (folio plan): the model file is mapped and parsed only.
 Result<LoadedModel> plan_model(const std::string& path, const Options& opts);

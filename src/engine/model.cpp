@@ -1,8 +1,16 @@
 #include "engine/model.h"
 
 #include "engine/arch/registry.h"
+#include "kernels/matmul.h"
+#include "memory/readahead.h"
 
 namespace folio {
+
+void Model::prefetch(const WeightView& w) const {
+  if (readahead_ != nullptr && w.data != nullptr) {
+    readahead_->request(w.data, static_cast<uint64_t>(w.n_out * w.n_mat) * w.row_bytes);
+  }
+}
 
 Result<std::unique_ptr<Model>> load_model(const ModelFile& file) {
   auto arch = file.meta().get_string("general.architecture");

@@ -10,6 +10,7 @@
 #include "base/result.h"
 #include "engine/context.h"
 #include "engine/hparams.h"
+#include "kernels/matmul.h"
 #include "memory/model_file.h"
 
 namespace folio {
@@ -25,8 +26,18 @@ class Model {
   // checks that the tokens fit the context and are < n_vocab.
   virtual void forward(Context& ctx, const int32_t* tokens, int64_t n, bool all_logits, float* logits) const = 0;
 
+  // When the weights do not fit in RAM (the plan says "paged"), read the
+  // next layer's weights ahead while the current one computes, so disk
+  // reads overlap with compute; null turns it off. The ReadAhead must
+  // outlive the model's use.
+  void set_readahead(class ReadAhead* readahead) { readahead_ = readahead; }
+
  protected:
+  // Reads the bytes of w ahead when readahead is on.
+  void prefetch(const WeightView& w) const;
+
   Hparams hp_;
+  class ReadAhead* readahead_ = nullptr;
 };
 
 using ModelFactory = Result<std::unique_ptr<Model>> (*)(const ModelFile& file, const Hparams& hp);

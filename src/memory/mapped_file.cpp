@@ -45,12 +45,7 @@ Error lock_error(const std::string& path, size_t size, int err) {
 }
 
 // Copies the file into anonymous memory with pread (kRead mode).
-Result<void*> read_into_anonymous(int fd, const std::string& path, size_t size) {
-  void* addr = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (addr == MAP_FAILED) {
-    return make_error("cannot allocate %s to read %s into memory: %s; load it with use_mmap=true instead",
-                      human_bytes(size).c_str(), path.c_str(), std::strerror(errno));
-  }
+Result<void*> read_into_anonymous(int fd, const std::string& path, size_t size, void* addr) {
   auto* p = static_cast<uint8_t*>(addr);
   size_t done = 0;
   constexpr size_t kChunk = 64u << 20;
@@ -60,13 +55,11 @@ Result<void*> read_into_anonymous(int fd, const std::string& path, size_t size) 
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       int err = n < 0 ? errno : 0;
-      ::munmap(addr, size);
       if (err == 0) return make_error("%s shrank while it was being read (at byte %zu of %zu)", path.c_str(), done, size);
       return make_error("cannot read %s at byte %zu: %s", path.c_str(), done, std::strerror(err));
     }
     done += static_cast<size_t>(n);
   }
-  ::mprotect(addr, size, PROT_READ);
   return addr;
 }
 
@@ -100,7 +93,18 @@ Result<MappedFile> MappedFile::open(const std::string& path, const MapOptions& o
     }
     mf.addr_ = addr;
   } else {
-    FOLIO_ASSIGN_OR_RETURN(mf.addr_, read_into_anonymous(fd.get(), path, mf.size_));
+    auto region = anonymous(mf.size_, options.pages);
+    if (!region.ok()) {
+      return make_error("cannot hold %s of %s in memory: %s; load it with use_mmap=true instead",
+                        human_bytes(mf.size_).c_str(), path.c_str(), region.error().message.c_str());
+    }
+    MappedFile anon = std::move(region).value();
+    FOLIO_TRY(read_into_anonymous(fd.get(), path, mf.size_, anon.addr_));
+    ::mprotect(anon.addr_, anon.map_len_, PROT_READ);
+    mf.addr_ = anon.addr_;
+    mf.map_len_ = anon.map_len_;
+    anon.addr_ = nullptr;  // ownership moves to mf
+    anon.size_ = 0;
   }
 
   if (options.lock) {

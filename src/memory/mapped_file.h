@@ -19,9 +19,14 @@ enum class LoadMode { kMmap, kRead };
 
 const char* load_mode_name(LoadMode mode);
 
+// Page kind of anonymous memory: normal, from the hugetlbfs pool, or
+// marked for transparent huge pages.
+enum class AnonPageKind { kNormal, kHugetlb, kTransparent };
+
 struct MapOptions {
   LoadMode mode = LoadMode::kMmap;
   bool lock = false;  // mlock the bytes (use_mlock)
+  AnonPageKind pages = AnonPageKind::kNormal;  // for kRead: the anonymous copy's pages
 };
 
 // A read-only view of a whole file. Non-copyable, movable; the address of
@@ -37,7 +42,7 @@ class MappedFile {
   // hugetlbfs pool (hugetlb) or marked for transparent huge pages (thp)
   // when asked; the pages are touched only when written. Errors name the
   // size and the cause.
-  enum class Pages { kNormal, kHugetlb, kTransparent };
+  using Pages = AnonPageKind;
   static Result<MappedFile> anonymous(size_t bytes, Pages pages = Pages::kNormal);
   uint8_t* writable_data() const { return writable_ ? static_cast<uint8_t*>(addr_) : nullptr; }
 

@@ -116,6 +116,16 @@ uint64_t ModelFile::tensor_bytes() const {
   return n;
 }
 
+void ModelFile::advise_willneed(const uint8_t* p, uint64_t len) const {
+  for (const Shard& s : shards_) {
+    const uint8_t* base = s.map.data();
+    if (base != nullptr && p >= base && p < base + s.map.size()) {
+      s.map.advise_willneed(static_cast<uint64_t>(p - base), len);
+      return;
+    }
+  }
+}
+
 uint64_t ModelFile::n_params() const {
   uint64_t n = 0;
   for (const auto& t : tensors_) n += static_cast<uint64_t>(t.n_elements());

@@ -51,6 +51,10 @@ class ModelFile {
   uint64_t tensor_bytes() const;
   uint64_t n_params() const;
 
+  // Asks the kernel to read [p, p+len) of a mapping ahead (asynchronously);
+  // p must point into one of the shards. No-op for read mode.
+  void advise_willneed(const uint8_t* p, uint64_t len) const;
+
  private:
   struct Shard {
     MappedFile map;

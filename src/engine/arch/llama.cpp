@@ -81,6 +81,8 @@ class LlamaModel : public Model {
     for (int64_t t = 0; t < n; ++t) dequantize_row(tok_embd_, tokens[t], x + t * h.n_embd);
     for (int64_t l = 0; l < h.n_layer; ++l) {
       const Layer& L = layers_[static_cast<size_t>(l)];
+      if (l + 1 < h.n_layer) prefetch_layer(layers_[static_cast<size_t>(l + 1)]);
+      else prefetch(output_);
       for (int64_t t = 0; t < n; ++t) ops::rms_norm(x + t * h.n_embd, L.attn_norm, h.norm_eps, h.n_embd, xn + t * h.n_embd);
       linear(ctx, L.wq, L.bq, xn, n, q);
       linear(ctx, L.wk, L.bk, xn, n, k);
@@ -96,11 +98,16 @@ class LlamaModel : public Model {
     for (int64_t t = first; t < n; ++t) {
       ops::rms_norm(x + t * h.n_embd, output_norm_, h.norm_eps, h.n_embd, xn + (t - first) * h.n_embd);
     }
+    prefetch_layer(layers_[0]);  // for the next token
     linear(ctx, output_, nullptr, xn, n - first, logits);
     ctx.set_n_past(pos0 + n);
   }
 
  private:
+  void prefetch_layer(const Layer& L) const {
+    for (const WeightView* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.ffn.gate, &L.ffn.up, &L.ffn.down}) prefetch(*w);
+  }
+
   Weights weights_;
   WeightView tok_embd_, output_;
   const float* output_norm_ = nullptr;
