@@ -99,6 +99,15 @@ TEST(CliRun, ErrorsAreOneLineAndNonZero) {
   w.set_string("general.architecture", "gemma7");
   ASSERT_TRUE(w.write(dir.file("gemma7.gguf")).ok());
   expect_error(run_folio({"run", dir.file("gemma7.gguf"), "hi"}), "unsupported architecture 'gemma7'; folio runs: llama");
+  // Absurd hyperparameters are refused before anything is sized by them.
+  w.set_string("general.architecture", "llama");
+  w.set_string("tokenizer.ggml.model", "llama");
+  w.set_u64("llama.block_count", 1000000000000ull);
+  ASSERT_TRUE(w.write(dir.file("layers.gguf")).ok());
+  expect_error(run_folio({"run", dir.file("layers.gguf"), "hi"}), "llama.block_count is 1000000000000, more than any model has");
+  w.set_u32("llama.block_count", 50);
+  ASSERT_TRUE(w.write(dir.file("layers50.gguf")).ok());
+  expect_error(run_folio({"run", dir.file("layers50.gguf"), "hi"}), "block_count is 50 but the file holds only 48 tensors");
 }
 
 TEST(CliTokenize, TokenizeDetokenizeLogits) {

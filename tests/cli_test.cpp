@@ -2,7 +2,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "gguf/writer.h"
 #include "test_util.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace folio {
 namespace {
@@ -49,6 +54,21 @@ TEST(Cli, ShowJson) {
   EXPECT_EQ(v["model_info"]["tokenizer.ggml.tokens"].size(), 512u);
 }
 
+TEST(Cli, ShowJsonSurvivesInvalidUtf8AndEscapesControlCharacters) {
+  testing::TempDir dir;
+  gguf::Writer w;
+  w.set_string("general.architecture", "\x1b[31mred");
+  w.set_string("general.name", "\xff bad");
+  ASSERT_TRUE(w.write(dir.file("m.gguf")).ok());
+  const auto j = run_folio({"show", dir.file("m.gguf"), "--json"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_EQ(nlohmann::json::parse(j.out)["model_info"]["general.name"], "\xEF\xBF\xBD bad");
+  const auto t = run_folio({"show", dir.file("m.gguf")});
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_EQ(t.out.find('\x1b'), std::string::npos);
+  EXPECT_NE(t.out.find("\\x1b[31mred"), std::string::npos) << t.out;
+}
+
 TEST(Cli, ShowMissingFile) {
   const auto r = run_folio({"show", "/nonexistent/model.gguf"});
   EXPECT_EQ(r.exit_code, 1);
@@ -84,6 +104,25 @@ TEST(Cli, SynthErrors) {
   r = run_folio({"synth", "--list"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("llama-3.1-8b"), std::string::npos);
+}
+
+// A write killed at any point (even by SIGKILL) leaves no partial file.
+TEST(Cli, KilledSynthLeavesNothing) {
+  testing::TempDir dir;
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string out = dir.file("big.gguf"), vocab = bundled();
+    ::execl(FOLIO_BINARY, FOLIO_BINARY, "synth", out.c_str(), "--preset", "llama-3.2-1b", "--type", "F16", "--vocab",
+            vocab.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::usleep(1500 * 1000);  // well into writing 2.5 GB
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFSIGNALED(status));
+  EXPECT_TRUE(dir.list().empty()) << "left behind: " << dir.list()[0];
 }
 
 TEST(Cli, VersionAndUsage) {

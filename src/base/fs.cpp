@@ -43,11 +43,32 @@ AtomicFile::~AtomicFile() {
 }
 
 Result<AtomicFile> AtomicFile::create(const std::string& final_path) {
-  std::string tmpl = dir_name(final_path) + "/." + base_name(final_path) + ".tmp-XXXXXX";
+  const std::string dir = dir_name(final_path);
+  const int unnamed = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  if (unnamed >= 0) return AtomicFile(unnamed, final_path, "");
+  if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) return io_error("create a file in", dir, errno);
+  std::string tmpl = dir + "/." + base_name(final_path) + ".tmp-XXXXXX";
   int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) return io_error("create a file in", dir_name(final_path), errno);
+  if (fd < 0) return io_error("create a file in", dir, errno);
   ::fchmod(fd, 0644);
   return AtomicFile(fd, final_path, tmpl);
+}
+
+Result<void> AtomicFile::link_unnamed() {
+  // A unique hidden name: mkstemp reserves it, then the unnamed file takes
+  // its place (linkat cannot replace an existing name).
+  std::string tmpl = dir_name(final_path_) + "/." + base_name(final_path_) + ".tmp-XXXXXX";
+  const int placeholder = ::mkstemp(tmpl.data());
+  if (placeholder < 0) return io_error("create a file in", dir_name(final_path_), errno);
+  ::close(placeholder);
+  ::unlink(tmpl.c_str());
+  const std::string proc = "/proc/self/fd/" + std::to_string(fd_);
+  if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, tmpl.c_str(), AT_SYMLINK_FOLLOW) != 0 &&
+      ::linkat(fd_, "", AT_FDCWD, tmpl.c_str(), AT_EMPTY_PATH) != 0) {
+    return io_error("name", final_path_, errno);
+  }
+  temp_path_ = tmpl;
+  return {};
 }
 
 Result<void> AtomicFile::flush() {
@@ -94,6 +115,7 @@ Result<void> AtomicFile::write_zeros(size_t n) {
 Result<void> AtomicFile::commit() {
   FOLIO_TRY(flush());
   if (::fsync(fd_) != 0) return io_error("sync", final_path_, errno);
+  if (temp_path_.empty()) FOLIO_TRY(link_unnamed());
   if (::close(fd_) != 0) {
     fd_ = -1;
     return io_error("close", final_path_, errno);

@@ -10,9 +10,12 @@
 
 namespace folio {
 
-// A file being written under a temporary name next to its final path.
-// commit() fsyncs and renames it into place; destroying an uncommitted
-// AtomicFile removes the temporary. Not copyable; not thread-safe.
+// A file being written that appears under its final path only when
+// complete. It is written as an unnamed file in the target directory
+// (O_TMPFILE), so a process killed at any point, even by SIGKILL, leaves
+// nothing behind; where the file system has no O_TMPFILE, under a hidden
+// temporary name removed on destruction. commit() fsyncs, names it and
+// renames it into place. Not copyable; not thread-safe.
 class AtomicFile {
  public:
   static Result<AtomicFile> create(const std::string& final_path);
@@ -30,6 +33,8 @@ class AtomicFile {
 
  private:
   AtomicFile(int fd, std::string final_path, std::string temp_path);
+  // Gives the unnamed file a hidden name in its directory.
+  Result<void> link_unnamed();
   Result<void> flush();
 
   int fd_ = -1;

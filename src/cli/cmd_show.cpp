@@ -72,18 +72,19 @@ void print_json(const ModelFile& m, const gguf::ModelSummary& s, bool verbose) {
     }
     j["tensors"] = tensors;
   }
-  std::printf("%s\n", j.dump(2).c_str());
+  // Metadata strings need not be valid UTF-8: replace what is not.
+  std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
 }
 
 void print_text(const ModelFile& m, const gguf::ModelSummary& s, bool verbose) {
   std::printf("  Model\n");
-  row("architecture", s.architecture.empty() ? "(none)" : s.architecture);
+  row("architecture", s.architecture.empty() ? "(none)" : escape_for_display(s.architecture));
   row("parameters", human_count(s.n_params));
   if (s.context_length) row("context length", std::to_string(s.context_length));
   if (s.embedding_length) row("embedding length", std::to_string(s.embedding_length));
   if (s.expert_count) row("experts", std::to_string(s.expert_count));
   if (!s.file_type.empty()) row("quantization", s.file_type + (s.file_type_guessed ? " (guessed)" : ""));
-  if (!s.tokenizer.empty()) row("tokenizer", s.tokenizer + ", " + std::to_string(s.vocab_size) + " tokens");
+  if (!s.tokenizer.empty()) row("tokenizer", escape_for_display(s.tokenizer) + ", " + std::to_string(s.vocab_size) + " tokens");
   std::printf("\n  Tensors\n");
   for (const auto& [type, c] : s.by_type) {
     row(type_name(type), strfmt("%llu tensors, %s", static_cast<unsigned long long>(c.tensors),
@@ -98,13 +99,13 @@ void print_text(const ModelFile& m, const gguf::ModelSummary& s, bool verbose) {
   size_t width = 0;
   for (const auto& kv : m.meta().kvs()) width = std::max(width, kv.key.size());
   for (const auto& kv : m.meta().kvs()) {
-    std::printf("    %-*s  %s\n", static_cast<int>(width), std::string(kv.key).c_str(), kv.value.to_display().c_str());
+    std::printf("    %-*s  %s\n", static_cast<int>(width), escape_for_display(kv.key, 200).c_str(), kv.value.to_display().c_str());
   }
   std::printf("\n  Tensors\n");
   width = 0;
   for (const auto& t : m.tensors()) width = std::max(width, t.name.size());
   for (const auto& t : m.tensors()) {
-    std::printf("    %-*s  %-7s  %-22s  %s\n", static_cast<int>(width), std::string(t.name).c_str(), type_name(t.type),
+    std::printf("    %-*s  %-7s  %-22s  %s\n", static_cast<int>(width), escape_for_display(t.name).c_str(), type_name(t.type),
                 t.shape_string().c_str(), human_bytes(t.nbytes).c_str());
   }
 }

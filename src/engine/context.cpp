@@ -1,17 +1,27 @@
 #include "engine/context.h"
 
+#include "base/checked.h"
+
 namespace folio {
 
 Result<KvCache> KvCache::create(int64_t n_layer, int64_t n_ctx, int64_t k_width, int64_t v_width,
-                                MappedFile::Pages pages) {
+                                MappedFile::Pages pages, size_t hugepage_size) {
+  const uint64_t k_bytes = sat_mul(sat_mul(sat_mul(static_cast<uint64_t>(n_layer), static_cast<uint64_t>(n_ctx)),
+                                           static_cast<uint64_t>(k_width)), 2);
+  const uint64_t v_bytes = sat_mul(sat_mul(sat_mul(static_cast<uint64_t>(n_layer), static_cast<uint64_t>(n_ctx)),
+                                           static_cast<uint64_t>(v_width)), 2);
+  if (k_bytes > (uint64_t{1} << 50) || v_bytes > (uint64_t{1} << 50)) {
+    return make_error("a KV cache of %lld layers x %lld positions is too large; lower num_ctx",
+                      static_cast<long long>(n_layer), static_cast<long long>(n_ctx));
+  }
   KvCache c;
   c.n_layer_ = n_layer;
   c.n_ctx_ = n_ctx;
   c.k_width_ = k_width;
   c.v_width_ = v_width;
-  auto k = MappedFile::anonymous(static_cast<size_t>(n_layer * n_ctx * k_width) * 2, pages);
+  auto k = MappedFile::anonymous(static_cast<size_t>(k_bytes), pages, hugepage_size);
   if (!k.ok()) return make_error("KV cache: %s", k.error().message.c_str());
-  auto v = MappedFile::anonymous(static_cast<size_t>(n_layer * n_ctx * v_width) * 2, pages);
+  auto v = MappedFile::anonymous(static_cast<size_t>(v_bytes), pages, hugepage_size);
   if (!v.ok()) return make_error("KV cache: %s", v.error().message.c_str());
   c.k_ = std::move(k).value();
   c.v_ = std::move(v).value();
@@ -19,9 +29,9 @@ Result<KvCache> KvCache::create(int64_t n_layer, int64_t n_ctx, int64_t k_width,
 }
 
 Result<std::unique_ptr<Context>> Context::create(const Hparams& hp, int64_t n_ctx, int n_threads,
-                                                 MappedFile::Pages pages) {
+                                                 MappedFile::Pages pages, size_t hugepage_size) {
   FOLIO_ASSIGN_OR_RETURN(KvCache kv, KvCache::create(hp.n_layer, n_ctx, hp.n_head_kv * hp.head_dim_k,
-                                                      hp.n_head_kv * hp.head_dim_v, pages));
+                                                      hp.n_head_kv * hp.head_dim_v, pages, hugepage_size));
   return std::unique_ptr<Context>(new Context(std::move(kv), n_threads));
 }
 

@@ -20,7 +20,7 @@ class KvCache {
   // The memory is mapped, not touched: pages become resident as positions
   // fill.
   static Result<KvCache> create(int64_t n_layer, int64_t n_ctx, int64_t k_width, int64_t v_width,
-                                MappedFile::Pages pages);
+                                MappedFile::Pages pages, size_t hugepage_size = 2u << 20);
 
   int64_t n_ctx() const { return n_ctx_; }
   uint64_t bytes() const { return static_cast<uint64_t>(n_layer_ * n_ctx_ * (k_width_ + v_width_)) * 2; }
@@ -41,7 +41,8 @@ class Context {
  public:
   // Errors: the KV cache cannot be allocated (names the size and cause).
   static Result<std::unique_ptr<Context>> create(const Hparams& hp, int64_t n_ctx, int n_threads,
-                                                 MappedFile::Pages pages = MappedFile::Pages::kNormal);
+                                                 MappedFile::Pages pages = MappedFile::Pages::kNormal,
+                                                 size_t hugepage_size = 2u << 20);
   // For tests and tools with small contexts: aborts if the cache cannot be
   // allocated.
   Context(const Hparams& hp, int64_t n_ctx, int n_threads);

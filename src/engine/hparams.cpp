@@ -64,6 +64,23 @@ Result<Hparams> read_hparams(const gguf::File& meta, const std::string& arch) {
   }
   FOLIO_ASSIGN_OR_RETURN(h.n_expert, optional_int(meta, a + "expert_count", 0));
   FOLIO_ASSIGN_OR_RETURN(h.n_expert_used, optional_int(meta, a + "expert_used_count", 0));
+  // Bounds far above any real model, so that products of these numbers
+  // (widths, cache sizes) cannot overflow.
+  struct Bound {
+    const char* key;
+    int64_t value, max;
+  };
+  const Bound bounds[] = {{"context_length", h.n_ctx_train, int64_t{1} << 30}, {"embedding_length", h.n_embd, 1 << 20},
+                          {"block_count", h.n_layer, 1 << 12},             {"feed_forward_length", h.n_ff, 1 << 22},
+                          {"attention.head_count", h.n_head, 1 << 12},     {"attention.head_count_kv", h.n_head_kv, 1 << 12},
+                          {"attention.key_length", h.head_dim_k, 1 << 14},  {"attention.value_length", h.head_dim_v, 1 << 14},
+                          {"expert_count", h.n_expert, 1 << 14},           {"expert_used_count", h.n_expert_used, 1 << 14}};
+  for (const Bound& b : bounds) {
+    if (b.value > b.max) {
+      return make_error("model metadata %s%s is %lld, more than any model has (at most %lld); the file is damaged",
+                        a.c_str(), b.key, static_cast<long long>(b.value), static_cast<long long>(b.max));
+    }
+  }
   // The vocabulary size is the tokenizer's; <arch>.vocab_size is optional.
   if (const gguf::Value* t = meta.find("tokenizer.ggml.tokens"); t && t->as_array()) {
     h.n_vocab = static_cast<int64_t>(t->as_array()->size);

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "base/checked.h"
 #include "base/cpu.h"
 #include "base/strings.h"
 #include "memory/readahead.h"
@@ -9,19 +10,25 @@
 namespace folio {
 
 ModelNeeds estimate_needs(const Hparams& hp, uint64_t weight_bytes, int64_t num_batch, int64_t num_ctx, int n_threads) {
+  // The hyperparameters are bounded (read_hparams) but their products are
+  // computed saturating: an absurd size is then simply refused.
+  const auto u = [](int64_t v) { return static_cast<uint64_t>(std::max<int64_t>(0, v)); };
   ModelNeeds n;
   n.weight_bytes = weight_bytes;
-  const uint64_t kw = static_cast<uint64_t>(hp.n_head_kv * hp.head_dim_k), vw = static_cast<uint64_t>(hp.n_head_kv * hp.head_dim_v);
-  n.kv_bytes_per_token = static_cast<uint64_t>(hp.n_layer) * (kw + vw) * 2;  // F16
-  const uint64_t b = static_cast<uint64_t>(std::max<int64_t>(1, num_batch));
-  const uint64_t qw = static_cast<uint64_t>(hp.n_head * hp.head_dim_k), aw = static_cast<uint64_t>(hp.n_head * hp.head_dim_v);
-  const uint64_t ff = static_cast<uint64_t>(std::max<int64_t>(hp.n_ff, hp.n_embd));
+  const uint64_t kw = sat_mul(u(hp.n_head_kv), u(hp.head_dim_k)), vw = sat_mul(u(hp.n_head_kv), u(hp.head_dim_v));
+  n.kv_k_fraction = kw + vw > 0 ? static_cast<double>(kw) / static_cast<double>(kw + vw) : 0.5;
+  n.kv_bytes_per_token = sat_mul(sat_mul(u(hp.n_layer), sat_add(kw, vw)), 2);  // F16
+  // A batch never exceeds the context.
+  const uint64_t b = u(std::max<int64_t>(1, std::min(num_batch, num_ctx)));
+  const uint64_t qw = sat_mul(u(hp.n_head), u(hp.head_dim_k)), aw = sat_mul(u(hp.n_head), u(hp.head_dim_v));
+  const uint64_t ff = u(std::max<int64_t>(hp.n_ff, hp.n_embd));
   // floats per token: x, xn, tmp, ffn out (4 n_embd), q, k, v, attention out, gate and up
-  const uint64_t per_token = 4 * static_cast<uint64_t>(hp.n_embd) + qw + kw + vw + aw + 2 * ff;
+  const uint64_t per_token = sat_add(sat_add(sat_mul(4, u(hp.n_embd)), sat_add(sat_add(qw, kw), sat_add(vw, aw))),
+                                     sat_mul(2, ff));
   // plus quantized activations (at most 4 bytes a value) and attention scores per thread
-  n.compute_bytes = b * per_token * 4 + b * ff * 4 +
-                    static_cast<uint64_t>(n_threads) * (static_cast<uint64_t>(num_ctx) + qw + aw) * 4;
-  n.output_bytes = static_cast<uint64_t>(hp.n_vocab) * 4;
+  n.compute_bytes = sat_add(sat_add(sat_mul(sat_mul(b, per_token), 4), sat_mul(sat_mul(b, ff), 4)),
+                            sat_mul(sat_mul(u(n_threads), sat_add(u(num_ctx), sat_add(qw, aw))), 4));
+  n.output_bytes = sat_mul(u(hp.n_vocab), 4);
   return n;
 }
 
@@ -59,7 +66,12 @@ bool readahead_enabled() {
 }
 
 Result<std::unique_ptr<Context>> LoadedModel::new_context() const {
-  return Context::create(model->hparams(), n_ctx, n_threads, plan.anon_pages);
+  auto ctx = Context::create(model->hparams(), n_ctx, n_threads, plan.anon_pages, plan.hugepage_size);
+  if (!ctx.ok() && plan.anon_pages == AnonPages::kHugetlb && request.hugepages == HugepagesMode::kAuto) {
+    // The pool emptied since the plan was made: auto falls back.
+    return Context::create(model->hparams(), n_ctx, n_threads, AnonPages::kTransparent);
+  }
+  return ctx;
 }
 
 Result<LoadedModel> plan_model(const std::string& path, const Options& opts) {
@@ -75,9 +87,15 @@ Result<LoadedModel> plan_model(const std::string& path, const Options& opts) {
   const Hparams& hp = m.model->hparams();
   m.n_ctx = std::min(opts.num_ctx, hp.n_ctx_train);
   m.n_threads = opts.num_thread > 0 ? static_cast<int>(opts.num_thread) : physical_cores();
-  FOLIO_ASSIGN_OR_RETURN(PlanRequest req, plan_request(opts, m.n_ctx));
+  FOLIO_ASSIGN_OR_RETURN(m.request, plan_request(opts, m.n_ctx));
+  const PlanRequest& req = m.request;
   m.facts = probe_system();
-  probe_file(path, m.facts);
+  uint64_t cached = 0;
+  for (size_t i = 0; i < m.file->n_shards(); ++i) {
+    probe_file(m.file->mapping(i).path(), m.facts);
+    cached += m.facts.file_cached;
+  }
+  m.facts.file_cached = cached;
   m.plan = make_plan(estimate_needs(hp, m.file->tensor_bytes(), opts.num_batch, m.n_ctx, m.n_threads), req, m.facts);
   return m;
 }
@@ -90,8 +108,12 @@ Result<LoadedModel> load_for_inference(const std::string& path, const Options& o
     // point into the mapping, so it is bound again.
     m.model.reset();
     m.file.reset();
-    FOLIO_ASSIGN_OR_RETURN(ModelFile file, ModelFile::open(path, {m.plan.mode, m.plan.lock, m.plan.anon_pages}));
-    m.file = std::make_unique<ModelFile>(std::move(file));
+    auto file = ModelFile::open(path, {m.plan.mode, m.plan.lock, m.plan.anon_pages, m.plan.hugepage_size});
+    if (!file.ok() && m.plan.anon_pages == AnonPages::kHugetlb && m.request.hugepages == HugepagesMode::kAuto) {
+      file = ModelFile::open(path, {m.plan.mode, m.plan.lock, AnonPages::kTransparent});
+    }
+    if (!file.ok()) return file.take_error();
+    m.file = std::make_unique<ModelFile>(std::move(file).value());
     FOLIO_ASSIGN_OR_RETURN(m.model, load_model(*m.file));
   }
   // Reading the next layer ahead from a helper thread is opt-in: on the

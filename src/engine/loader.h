@@ -35,6 +35,7 @@ struct LoadedModel {
   std::unique_ptr<Tokenizer> tokenizer;
   std::unique_ptr<class ReadAhead> readahead;  // when the plan is "paged"
   SystemFacts facts;
+  PlanRequest request;
   Plan plan;
   int64_t n_ctx = 0;      // num_ctx capped at the model's training context
   int n_threads = 1;

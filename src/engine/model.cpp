@@ -1,5 +1,6 @@
 #include "engine/model.h"
 
+#include "base/strings.h"
 #include "engine/arch/registry.h"
 #include "kernels/matmul.h"
 #include "memory/readahead.h"
@@ -19,9 +20,13 @@ Result<std::unique_ptr<Model>> load_model(const ModelFile& file) {
   if (factory == nullptr) {
     std::string names;
     for (const auto& n : supported_architectures()) names += (names.empty() ? "" : ", ") + n;
-    return make_error("unsupported architecture '%s'; folio runs: %s", std::string(*arch).c_str(), names.c_str());
+    return make_error("unsupported architecture '%s'; folio runs: %s", escape_for_display(*arch).c_str(), names.c_str());
   }
   FOLIO_ASSIGN_OR_RETURN(Hparams hp, read_hparams(file.meta(), std::string(*arch)));
+  if (static_cast<uint64_t>(hp.n_layer) > file.tensors().size()) {
+    return make_error("model metadata %s.block_count is %lld but the file holds only %zu tensors; the file is damaged",
+                      hp.arch.c_str(), static_cast<long long>(hp.n_layer), file.tensors().size());
+  }
   if (hp.n_vocab <= 0) return make_error("model has no vocabulary (tokenizer.ggml.tokens)");
   return factory(file, hp);
 }

@@ -69,6 +69,14 @@ Result<void> at_least(std::string_view name, double v, double lo) {
   return {};
 }
 
+Result<void> in_range(std::string_view name, int64_t v, int64_t lo, int64_t hi) {
+  if (v < lo || v > hi) {
+    return make_error("option %s must be between %lld and %lld, got %lld", std::string(name).c_str(),
+                      static_cast<long long>(lo), static_cast<long long>(hi), static_cast<long long>(v));
+  }
+  return {};
+}
+
 }  // namespace
 
 const std::vector<OptionInfo>& option_table() { return kOptions; }
@@ -92,9 +100,9 @@ Result<void> set_option(Options& o, std::string_view name, std::string_view valu
   const std::string n(name);
   if (info->type == OptionType::kInt) {
     FOLIO_ASSIGN_OR_RETURN(int64_t v, parse_int(name, value));
-    if (n == "num_ctx") { FOLIO_TRY(at_least(name, double(v), 1)); o.num_ctx = v; }
-    else if (n == "num_batch") { FOLIO_TRY(at_least(name, double(v), 1)); o.num_batch = v; }
-    else if (n == "num_thread") { FOLIO_TRY(at_least(name, double(v), 0)); o.num_thread = v; }
+    if (n == "num_ctx") { FOLIO_TRY(in_range(name, v, 1, int64_t{1} << 30)); o.num_ctx = v; }
+    else if (n == "num_batch") { FOLIO_TRY(in_range(name, v, 1, int64_t{1} << 30)); o.num_batch = v; }
+    else if (n == "num_thread") { FOLIO_TRY(in_range(name, v, 0, 1024)); o.num_thread = v; }
     else if (n == "num_keep") o.num_keep = v;
     else if (n == "seed") o.seed = v;
     else if (n == "num_predict") { FOLIO_TRY(at_least(name, double(v), -2)); o.num_predict = v; }

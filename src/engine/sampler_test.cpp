@@ -60,6 +60,10 @@ TEST(Options, SetFromText) {
   EXPECT_FALSE(set_option_assignment(o, "temperature=-1").ok());
   EXPECT_FALSE(set_option_assignment(o, "use_mlock=maybe").ok());
   EXPECT_FALSE(set_option_assignment(o, "novalue").ok());
+  bad = set_option_assignment(o, "num_thread=2000");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "option num_thread must be between 0 and 1024, got 2000");
+  EXPECT_FALSE(set_option_assignment(o, "num_ctx=4611686018427387904").ok());
 }
 
 TEST(Sampler, GreedyAtTemperatureZero) {

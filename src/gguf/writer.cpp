@@ -255,7 +255,7 @@ Result<std::vector<std::string>> Writer::write_split(const std::string& path_pre
     used += n;
   }
   const int count = static_cast<int>(parts.size());
-  if (count > 99999) return make_error("a split into %d parts is too many; raise the part size", count);
+  if (count > 9999) return make_error("a split into %d parts is too many (at most 9999); raise the part size", count);
   std::vector<AtomicFile> pending;
   std::vector<std::string> paths;
   for (int i = 0; i < count; ++i) {

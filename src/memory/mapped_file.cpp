@@ -93,7 +93,7 @@ Result<MappedFile> MappedFile::open(const std::string& path, const MapOptions& o
     }
     mf.addr_ = addr;
   } else {
-    auto region = anonymous(mf.size_, options.pages);
+    auto region = anonymous(mf.size_, options.pages, options.hugepage_size);
     if (!region.ok()) {
       return make_error("cannot hold %s of %s in memory: %s; load it with use_mmap=true instead",
                         human_bytes(mf.size_).c_str(), path.c_str(), region.error().message.c_str());
@@ -114,23 +114,28 @@ Result<MappedFile> MappedFile::open(const std::string& path, const MapOptions& o
   return mf;
 }
 
-Result<MappedFile> MappedFile::anonymous(size_t bytes, Pages pages) {
+Result<MappedFile> MappedFile::anonymous(size_t bytes, Pages pages, size_t hugepage_size) {
   MappedFile mf;
   mf.path_ = "(anonymous)";
   mf.mode_ = LoadMode::kRead;
   mf.size_ = bytes;
   mf.writable_ = true;
   if (bytes == 0) return mf;
-  int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+  int flags = MAP_PRIVATE | MAP_ANONYMOUS;
   size_t len = bytes;
   if (pages == Pages::kHugetlb) {
-    const size_t huge = 2u << 20;
+    // Reserved at mmap time (no MAP_NORESERVE): a short pool fails here,
+    // not with SIGBUS at the first touch.
+    const size_t huge = hugepage_size > 0 ? hugepage_size : (2u << 20);
     len = (bytes + huge - 1) / huge * huge;
     flags |= MAP_HUGETLB;
+  } else {
+    flags |= MAP_NORESERVE;  // untouched pages cost nothing
   }
   void* addr = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, flags, -1, 0);
   if (addr == MAP_FAILED && pages == Pages::kHugetlb) {
-    return make_error("cannot take %s from the hugetlbfs pool: %s; reserve more huge pages or set FOLIO_HUGEPAGES=auto",
+    return make_error("cannot take %s from the hugetlbfs pool: %s; reserve more huge pages (/proc/sys/vm/nr_hugepages) "
+                      "or set FOLIO_HUGEPAGES=off",
                       human_bytes(len).c_str(), std::strerror(errno));
   }
   if (addr == MAP_FAILED) return make_error("cannot allocate %s: %s", human_bytes(bytes).c_str(), std::strerror(errno));

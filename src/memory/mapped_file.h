@@ -27,6 +27,7 @@ struct MapOptions {
   LoadMode mode = LoadMode::kMmap;
   bool lock = false;  // mlock the bytes (use_mlock)
   AnonPageKind pages = AnonPageKind::kNormal;  // for kRead: the anonymous copy's pages
+  size_t hugepage_size = 2u << 20;
 };
 
 // A read-only view of a whole file. Non-copyable, movable; the address of
@@ -43,7 +44,8 @@ class MappedFile {
   // when asked; the pages are touched only when written. Errors name the
   // size and the cause.
   using Pages = AnonPageKind;
-  static Result<MappedFile> anonymous(size_t bytes, Pages pages = Pages::kNormal);
+  // hugepage_size: the pool's page size (Hugepagesize), for kHugetlb.
+  static Result<MappedFile> anonymous(size_t bytes, Pages pages = Pages::kNormal, size_t hugepage_size = 2u << 20);
   uint8_t* writable_data() const { return writable_ ? static_cast<uint8_t*>(addr_) : nullptr; }
 
   MappedFile() = default;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/checked.h"
 #include "base/result.h"
 #include "base/strings.h"
 
@@ -36,11 +37,12 @@ Plan make_plan(const ModelNeeds& n, const PlanRequest& req, const SystemFacts& f
   const bool mapped = p.mode == LoadMode::kMmap;
   p.weights_mapped = mapped ? n.weight_bytes : 0;
   p.weights_anonymous = mapped ? 0 : n.weight_bytes;
-  p.kv_cache = n.kv_bytes_per_token * static_cast<uint64_t>(std::max<int64_t>(1, req.num_ctx)) *
-               static_cast<uint64_t>(std::max<int64_t>(1, req.num_parallel));
+  const uint64_t slots = static_cast<uint64_t>(std::max<int64_t>(1, req.num_parallel));
+  const uint64_t ctx = static_cast<uint64_t>(std::max<int64_t>(1, req.num_ctx));
+  p.kv_cache = sat_mul(sat_mul(n.kv_bytes_per_token, ctx), slots);
   p.compute = n.compute_bytes;
   p.output = n.output_bytes;
-  p.anonymous = p.weights_anonymous + p.kv_cache + p.compute + p.output;
+  p.anonymous = sat_add(sat_add(p.weights_anonymous, p.kv_cache), sat_add(p.compute, p.output));
   p.locked = req.use_mlock ? n.weight_bytes : 0;
   p.budget = f.anon_budget();
   p.limit_name = f.anon_limit_name();
@@ -52,20 +54,28 @@ Plan make_plan(const ModelNeeds& n, const PlanRequest& req, const SystemFacts& f
     p.verdict = Verdict::kRefused;
     p.limit_name = limit;
     p.reasons.push_back(std::move(reason));
-    p.headroom = static_cast<int64_t>(p.budget) - static_cast<int64_t>(p.anonymous);
+    p.headroom = p.anonymous > p.budget ? -static_cast<int64_t>(std::min<uint64_t>(p.anonymous - p.budget, INT64_MAX))
+                                        : static_cast<int64_t>(p.budget - p.anonymous);
     return p;
   };
 
-  // Anonymous buffers: the hugetlbfs pool when it has room, else
-  // transparent huge pages where the kernel allows them.
-  const uint64_t pool = f.hugepages_free * f.hugepage_size;
+  // Anonymous buffers (the K and V caches, weights read into memory): the
+  // hugetlbfs pool when it has room for each of them rounded up to whole
+  // huge pages, else transparent huge pages where the kernel allows them.
+  const uint64_t hp = std::max<uint64_t>(f.hugepage_size, 4096);
+  const auto pages_of = [&](uint64_t bytes) { return sat_add(bytes, hp - 1) / hp; };
+  const uint64_t k_bytes = static_cast<uint64_t>(static_cast<double>(p.kv_cache) * n.kv_k_fraction);
+  const uint64_t pool_pages_needed =
+      sat_add(sat_add(pages_of(k_bytes), pages_of(p.kv_cache - std::min(p.kv_cache, k_bytes))), pages_of(p.weights_anonymous));
+  p.hugepage_size = hp;
+  const uint64_t pool = sat_mul(f.hugepages_free, hp);
   const bool thp = f.thp_mode == "always" || f.thp_mode == "madvise";
   if (req.hugepages != HugepagesMode::kOff) {
-    if (pool >= p.anonymous && p.anonymous > 0) p.anon_pages = AnonPages::kHugetlb;
+    if (pool_pages_needed <= f.hugepages_free && p.anonymous > 0) p.anon_pages = AnonPages::kHugetlb;
     else if (thp) p.anon_pages = AnonPages::kTransparent;
     else if (req.hugepages == HugepagesMode::kOn) {
       p.advice.push_back(strfmt("reserve huge pages (echo %llu > /proc/sys/vm/nr_hugepages) or set FOLIO_HUGEPAGES=auto",
-                                static_cast<unsigned long long>((p.anonymous + f.hugepage_size - 1) / f.hugepage_size)));
+                                static_cast<unsigned long long>(sat_add(f.hugepages_total, pool_pages_needed))));
       return refuse(strfmt("FOLIO_HUGEPAGES=on needs %s of huge pages but the pool has %s free and transparent huge "
                            "pages are '%s'",
                            b(p.anonymous).c_str(), b(pool).c_str(), f.thp_mode.empty() ? "unavailable" : f.thp_mode.c_str()),
@@ -80,7 +90,7 @@ Plan make_plan(const ModelNeeds& n, const PlanRequest& req, const SystemFacts& f
                          b(f.memlock_limit).c_str()),
                   "RLIMIT_MEMLOCK");
   }
-  if (req.use_mlock && p.locked + p.anonymous - p.weights_anonymous > p.budget) {
+  if (req.use_mlock && sat_add(p.locked, p.anonymous - p.weights_anonymous) > p.budget) {
     p.advice.push_back("load without use_mlock: mapped weights are then paged from disk as needed");
     return refuse(strfmt("use_mlock keeps all %s of weights in RAM, plus %s of buffers, but %s leaves %s",
                          b(p.locked).c_str(), b(p.anonymous - p.weights_anonymous).c_str(), p.limit_name.c_str(),
@@ -88,7 +98,7 @@ Plan make_plan(const ModelNeeds& n, const PlanRequest& req, const SystemFacts& f
                   p.limit_name.c_str());
   }
 
-  if (p.anonymous > p.budget + swap) {
+  if (p.anonymous > sat_add(p.budget, swap)) {
     std::string parts = strfmt("KV cache %s for %s, compute %s", b(p.kv_cache).c_str(), ctx_text.c_str(),
                                b(p.compute + p.output).c_str());
     if (!mapped) parts = strfmt("weights %s read into memory, ", b(p.weights_anonymous).c_str()) + parts;
@@ -96,7 +106,7 @@ Plan make_plan(const ModelNeeds& n, const PlanRequest& req, const SystemFacts& f
       p.advice.push_back("use_mmap=true: mapped weights need no process memory and are paged from disk");
     }
     const uint64_t other = p.anonymous - p.kv_cache;
-    const uint64_t room = p.budget + swap > other ? p.budget + swap - other : 0;
+    const uint64_t room = sat_add(p.budget, swap) > other ? sat_add(p.budget, swap) - other : 0;
     if (const int64_t ctx = fitting_ctx(room, n, req.num_parallel); ctx > 0 && ctx < req.num_ctx) {
       p.advice.push_back(strfmt("lower num_ctx to %lld", static_cast<long long>(ctx)));
     }
@@ -104,7 +114,7 @@ Plan make_plan(const ModelNeeds& n, const PlanRequest& req, const SystemFacts& f
     if (f.cgroup_limit != kUnlimited) p.advice.push_back("raise the memory limit of the container/cgroup");
     else p.advice.push_back("close other programs to free memory");
     return refuse(strfmt("needs %s of process memory (%s) but %s leaves %s", b(p.anonymous).c_str(), parts.c_str(),
-                         p.limit_name.c_str(), b(p.budget + swap).c_str()),
+                         p.limit_name.c_str(), b(sat_add(p.budget, swap)).c_str()),
                   p.limit_name.c_str());
   }
   if (p.anonymous > p.budget) {
@@ -112,8 +122,9 @@ Plan make_plan(const ModelNeeds& n, const PlanRequest& req, const SystemFacts& f
                                b(p.anonymous).c_str(), p.limit_name.c_str(), b(p.budget).c_str()));
   }
 
-  const uint64_t resident = p.anonymous + p.weights_mapped;
-  p.headroom = static_cast<int64_t>(p.budget) - static_cast<int64_t>(resident);
+  const uint64_t resident = sat_add(p.anonymous, p.weights_mapped);
+  p.headroom = resident > p.budget ? -static_cast<int64_t>(std::min<uint64_t>(resident - p.budget, INT64_MAX))
+                                   : static_cast<int64_t>(std::min<uint64_t>(p.budget - resident, INT64_MAX));
   if (mapped && resident > p.budget) {
     p.verdict = Verdict::kPaged;
     p.prefetch = false;

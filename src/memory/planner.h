@@ -27,6 +27,7 @@ std::optional<HugepagesMode> parse_hugepages_mode(const std::string& s);
 struct ModelNeeds {
   uint64_t weight_bytes = 0;       // tensor data: mapped or read
   uint64_t kv_bytes_per_token = 0; // KV cache per context position, all layers
+  double kv_k_fraction = 0.5;      // the share of K in it (K and V are separate buffers)
   uint64_t compute_bytes = 0;      // scratch for one batch
   uint64_t output_bytes = 0;       // logits
 };
@@ -59,6 +60,7 @@ struct Plan {
   uint64_t budget = 0;              // RAM a new load can take (anon_budget)
   int64_t headroom = 0;             // budget left after the plan (negative: paged or refused)
   std::string limit_name;           // the fact that bounds the budget
+  uint64_t hugepage_size = 2u << 20; // for AnonPages::kHugetlb
 
   std::vector<std::string> reasons; // why the verdict (numbers)
   std::vector<std::string> advice;  // what would change it

@@ -162,6 +162,28 @@ TEST(Planner, HugepagesOnWithAnEmptyPool) {
   EXPECT_EQ(make_plan(model(800 * MB), req, f).anon_pages, AnonPages::kHugetlb);
 }
 
+// K and V are separate buffers, each a whole number of huge pages: one free
+// page cannot hold two (a plan that said otherwise died with SIGBUS).
+TEST(Planner, HugetlbCountsWholePagesPerBuffer) {
+  SystemFacts f = machine(20 * GB);
+  f.hugepage_size = 2u << 20;
+  f.hugepages_free = 1;
+  ModelNeeds n = model(1 * MB, 640);  // KV: 163 KB for 256 positions
+  n.compute_bytes = n.output_bytes = 0;
+  PlanRequest req;
+  req.num_ctx = 256;
+  EXPECT_EQ(make_plan(n, req, f).anon_pages, AnonPages::kTransparent);
+  f.hugepages_free = 2;
+  const Plan p = make_plan(n, req, f);
+  EXPECT_EQ(p.anon_pages, AnonPages::kHugetlb);
+  EXPECT_EQ(p.hugepage_size, 2u << 20);
+  // Absurd sizes saturate and are refused, never wrap around.
+  req.num_ctx = int64_t{1} << 30;
+  const Plan huge = make_plan(model(1 * GB, UINT64_MAX / 4), req, f);
+  EXPECT_EQ(huge.verdict, Verdict::kRefused);
+  EXPECT_EQ(huge.kv_cache, UINT64_MAX);
+}
+
 TEST(Planner, SwapTakesAnonymousOverflowWithAWarning) {
   SystemFacts f = machine(1 * GB);
   f.swap_free = 4 * GB;

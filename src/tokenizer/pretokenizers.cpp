@@ -6,6 +6,8 @@
 
 #include "tokenizer/pretokenizers.h"
 
+#include "base/strings.h"
+
 namespace folio {
 
 namespace {
@@ -94,7 +96,7 @@ Result<PreTokenizer> find_pretokenizer(std::string_view name) {
   for (const PreEntry& e : table()) {
     for (const char* n : e.names) names += std::string(names.empty() ? "" : ", ") + n;
   }
-  return make_error("unknown pre-tokenizer '%s' (tokenizer.ggml.pre); folio knows: %s", std::string(name).c_str(),
+  return make_error("unknown pre-tokenizer '%s' (tokenizer.ggml.pre); folio knows: %s", escape_for_display(name).c_str(),
                     names.c_str());
 }
 

@@ -98,6 +98,33 @@ Result<Tokenizer> tokenizer_with(const std::function<void(gguf::Writer&)>& edit)
   return Tokenizer::load(f->meta());
 }
 
+// Long runs of letters with the lookahead-heavy Tekken regex overflow
+// PCRE2's default JIT stack; the split must still be right after them.
+TEST(Tokenizer, LongRunsKeepSplitting) {
+  auto gpt2 = ModelFile::open(std::string(FOLIO_TEST_DATA) + "/tokenizer/ggml-vocab-gpt-2.gguf");
+  ASSERT_TRUE(gpt2.ok());
+  testing::TempDir dir;
+  gguf::Writer w;
+  for (const auto& kv : gpt2->meta().kvs()) w.set_value(kv.key, kv.value);
+  w.set_string("tokenizer.ggml.pre", "tekken");
+  ASSERT_TRUE(w.write(dir.file("tekken.gguf")).ok());
+  const Tokenizer t = load(dir.file("tekken.gguf"));
+  const std::vector<int32_t> ids = t.encode(std::string(1200, 'A') + "1234567", false, false);
+  ASSERT_GE(ids.size(), 7u);
+  EXPECT_EQ(std::vector<int32_t>(ids.end() - 7, ids.end()), (std::vector<int32_t>{16, 17, 18, 19, 20, 21, 22}));
+}
+
+TEST(Tokenizer, InvalidUtf8BecomesReplacementCharacters) {
+  const Tokenizer t = load(std::string(FOLIO_TEST_DATA) + "/tokenizer/ggml-vocab-gpt-2.gguf");
+  // A surrogate, a code point past U+10FFFF, an overlong "/": 9 invalid bytes.
+  const std::string bad = "\xED\xA0\x80\xF7\xBF\xBF\xBF\xC0\xAF";
+  std::string joined;
+  for (int32_t id : t.encode(bad, false, false)) joined += t.piece(id, false);
+  std::string fffd;
+  for (int i = 0; i < 9; ++i) fffd += "\xEF\xBF\xBD";
+  EXPECT_EQ(joined, fffd);
+}
+
 TEST(Tokenizer, LoadErrorsNameTheCause) {
   auto ok = tokenizer_with([](gguf::Writer&) {});
   ASSERT_TRUE(ok.ok()) << ok.error().message;

@@ -24,6 +24,9 @@ std::vector<uint32_t> to_cpts(std::string_view s) {
       ok = (byte(i + k) & 0xC0) == 0x80;
       cp = (cp << 6) | (byte(i + k) & 0x3F);
     }
+    // Overlong forms, surrogates and values past U+10FFFF are not text.
+    static constexpr uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (ok && (cp < kMin[len] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)) ok = false;
     if (!ok) {
       out.push_back(0xFFFD);
       i += 1;

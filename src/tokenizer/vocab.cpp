@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "base/log.h"
+#include "base/strings.h"
 #include "tokenizer/pretokenizers.h"
 
 namespace folio {
@@ -100,7 +101,7 @@ Result<Vocab> load_vocab(const gguf::File& meta) {
     v.clean_spaces = true;
   } else {
     return make_error("tokenizer type '%s' is not supported (folio supports llama/SentencePiece, gpt2/BPE, bert/WordPiece)",
-                      v.model.c_str());
+                      escape_for_display(v.model).c_str());
   }
   if (auto b = meta.get_bool("tokenizer.ggml.add_space_prefix")) v.add_space_prefix = *b;
 
