@@ -11,6 +11,8 @@ packages=(
   nlohmann-json3-dev    # JSON output (show --json, logits), later the REST API
   libpcre2-dev          # Unicode regexes of the BPE pre-tokenizers
   libutf8proc-dev       # Unicode categories, case and decomposition (tokenizers)
+  libssl-dev            # SHA-256 of model blobs (libcrypto)
+  libcpp-httplib-dev    # the HTTP server and the CLI's client
   libgtest-dev libgmock-dev   # unit tests
   libbenchmark-dev      # kernel microbenchmarks
   ccache                # faster rebuilds on 2 cores

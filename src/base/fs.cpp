@@ -134,6 +134,11 @@ Result<void> AtomicFile::commit() {
   return {};
 }
 
+Result<void> AtomicFile::commit_as(const std::string& final_path) {
+  final_path_ = final_path;
+  return commit();
+}
+
 Result<uint64_t> file_size(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {

@@ -29,6 +29,9 @@ class AtomicFile {
   Result<void> write_zeros(size_t n);
   uint64_t bytes_written() const { return written_; }
   Result<void> commit();
+  // Commits under another final path in the same directory (for files
+  // named by their content, known only once written).
+  Result<void> commit_as(const std::string& final_path);
   const std::string& temp_path() const { return temp_path_; }
 
  private:

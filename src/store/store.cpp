@@ -1,0 +1,256 @@
+#include "store/store.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+
+#include "base/fs.h"
+#include "base/sha256.h"
+#include "base/strings.h"
+
+namespace folio {
+
+namespace {
+
+std::vector<std::string> dir_entries(const std::string& dir) {
+  std::vector<std::string> out;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      const std::string n = e->d_name;
+      if (n != "." && n != ".." && n[0] != '.') out.push_back(n);
+    }
+    ::closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool is_dir(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+Result<void> make_dirs(const std::string& path) {
+  std::string cur;
+  for (size_t i = 0; i <= path.size(); ++i) {
+    if (i == path.size() || path[i] == '/') {
+      if (!cur.empty() && !is_dir(cur) && ::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) {
+        return make_error("cannot create %s: %s", cur.c_str(), std::strerror(errno));
+      }
+    }
+    if (i < path.size()) cur += path[i];
+  }
+  return {};
+}
+
+// The entry of dir equal to name ignoring case (exact match preferred).
+std::optional<std::string> find_fold(const std::string& dir, const std::string& name) {
+  const std::string lower = to_lower(name);
+  std::optional<std::string> found;
+  for (const std::string& e : dir_entries(dir)) {
+    if (e == name) return e;
+    if (!found && to_lower(e) == lower) found = e;
+  }
+  return found;
+}
+
+Result<std::string> read_all(const std::string& path, size_t max) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return make_error("cannot open %s: %s", path.c_str(), std::strerror(errno));
+  std::string out;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    out.append(buf, n);
+    if (out.size() > max) {
+      std::fclose(f);
+      return make_error("%s is larger than %zu bytes", path.c_str(), max);
+    }
+  }
+  std::fclose(f);
+  return out;
+}
+
+}  // namespace
+
+Store::Store(std::string root) : root_(std::move(root)) {
+  while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+}
+
+std::string Store::default_root() {
+  if (const char* env = std::getenv("FOLIO_MODELS"); env && *env) return env;
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : ".") + "/.folio/models";
+}
+
+Result<std::string> Store::blob_path(const std::string& digest) const {
+  if (!is_valid_digest(digest)) {
+    return make_error("invalid digest '%s': expected sha256:<64 hex digits>", escape_for_display(digest).c_str());
+  }
+  return blobs_dir() + "/sha256-" + digest.substr(7);
+}
+
+bool Store::has_blob(const std::string& digest) const {
+  auto p = blob_path(digest);
+  return p.ok() && ::access(p->c_str(), R_OK) == 0;
+}
+
+Result<std::string> Store::put_blob(const std::function<Result<size_t>(char*, size_t)>& read,
+                                    const std::string& expected) {
+  if (!expected.empty()) FOLIO_TRY(blob_path(expected));
+  FOLIO_TRY(make_dirs(blobs_dir()));
+  // Written unnamed in blobs/, named by its digest once complete.
+  FOLIO_ASSIGN_OR_RETURN(AtomicFile f, AtomicFile::create(blobs_dir() + "/incoming"));
+  Sha256 h;
+  std::string buf(1 << 20, '\0');
+  for (;;) {
+    FOLIO_ASSIGN_OR_RETURN(size_t n, read(buf.data(), buf.size()));
+    if (n == 0) break;
+    h.update(buf.data(), n);
+    FOLIO_TRY(f.write(buf.data(), n));
+  }
+  const std::string digest = "sha256:" + h.hex();
+  if (!expected.empty() && digest != expected) {
+    return make_error("digest mismatch: the data hashes to %s, not %s", digest.c_str(), expected.c_str());
+  }
+  FOLIO_ASSIGN_OR_RETURN(std::string path, blob_path(digest));
+  if (::access(path.c_str(), F_OK) == 0) return digest;  // already stored; the copy vanishes
+  FOLIO_TRY(f.commit_as(path));
+  return digest;
+}
+
+Result<std::string> Store::put_blob_bytes(std::string_view bytes) {
+  size_t pos = 0;
+  return put_blob([&](char* buf, size_t cap) -> Result<size_t> {
+    const size_t n = std::min(cap, bytes.size() - pos);
+    std::memcpy(buf, bytes.data() + pos, n);
+    pos += n;
+    return n;
+  });
+}
+
+Result<std::string> Store::put_blob_file(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return make_error("cannot open %s: %s", path.c_str(), std::strerror(errno));
+  auto r = put_blob([&](char* buf, size_t cap) -> Result<size_t> {
+    const size_t n = std::fread(buf, 1, cap, f);
+    if (n == 0 && std::ferror(f)) return make_error("cannot read %s", path.c_str());
+    return n;
+  });
+  std::fclose(f);
+  return r;
+}
+
+Result<std::string> Store::read_blob_text(const std::string& digest, size_t max_bytes) const {
+  FOLIO_ASSIGN_OR_RETURN(std::string path, blob_path(digest));
+  return read_all(path, max_bytes);
+}
+
+Result<StoredModel> Store::load(const ModelName& stored, const std::string& path) const {
+  FOLIO_ASSIGN_OR_RETURN(std::string text, read_all(path, 4u << 20));
+  auto m = Manifest::parse(text);
+  if (!m.ok()) return make_error("%s: %s", path.c_str(), m.error().message.c_str());
+  StoredModel s;
+  s.name = stored;
+  s.digest = sha256_hex(text);
+  s.manifest = std::move(m).value();
+  s.size = s.manifest.total_size();
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) s.modified = st.st_mtime;
+  return s;
+}
+
+Result<std::optional<StoredModel>> Store::find(const ModelName& name) const {
+  std::string dir = manifests_dir();
+  ModelName stored;
+  std::string* parts[] = {&stored.host, &stored.ns, &stored.model, &stored.tag};
+  const std::string wanted[] = {name.host, name.ns, name.model, name.tag};
+  for (int i = 0; i < 4; ++i) {
+    auto e = find_fold(dir, wanted[i]);
+    if (!e) return std::optional<StoredModel>();
+    *parts[i] = *e;
+    dir += "/" + *e;
+  }
+  FOLIO_ASSIGN_OR_RETURN(StoredModel m, load(stored, dir));
+  return std::optional<StoredModel>(std::move(m));
+}
+
+std::vector<StoredModel> Store::list() const {
+  std::vector<StoredModel> out;
+  const std::string base = manifests_dir();
+  for (const std::string& host : dir_entries(base)) {
+    for (const std::string& ns : dir_entries(base + "/" + host)) {
+      for (const std::string& model : dir_entries(base + "/" + host + "/" + ns)) {
+        const std::string mdir = base + "/" + host + "/" + ns + "/" + model;
+        for (const std::string& tag : dir_entries(mdir)) {
+          const ModelName n{host, ns, model, tag};
+          if (!parse_model_name(n.display()).ok()) continue;  // not a name folio or Ollama would write
+          auto m = load(n, mdir + "/" + tag);
+          if (m.ok()) out.push_back(std::move(m).value());
+        }
+      }
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const StoredModel& a, const StoredModel& b) {
+    return to_lower(a.name.display()) < to_lower(b.name.display());
+  });
+  return out;
+}
+
+Result<void> Store::put_manifest(const ModelName& name, const Manifest& m) {
+  for (const Layer* l : [&] {
+         std::vector<const Layer*> all{&m.config};
+         for (const Layer& x : m.layers) all.push_back(&x);
+         return all;
+       }()) {
+    if (!has_blob(l->digest)) return make_error("blob %s is missing from the store", l->digest.c_str());
+  }
+  // An existing model of the same name in another case keeps its spelling.
+  ModelName target = name;
+  FOLIO_ASSIGN_OR_RETURN(std::optional<StoredModel> existing, find(name));
+  if (existing) target = existing->name;
+  const std::string path = manifests_dir() + "/" + target.manifest_path();
+  FOLIO_TRY(make_dirs(dir_name(path)));
+  FOLIO_ASSIGN_OR_RETURN(AtomicFile f, AtomicFile::create(path));
+  const std::string json = m.to_json();
+  FOLIO_TRY(f.write(json.data(), json.size()));
+  return f.commit();
+}
+
+Result<void> Store::remove(const ModelName& name) {
+  FOLIO_ASSIGN_OR_RETURN(std::optional<StoredModel> found, find(name));
+  if (!found) return make_error("model '%s' not found", name.display().c_str());
+  const std::string path = manifests_dir() + "/" + found->name.manifest_path();
+  if (::unlink(path.c_str()) != 0) return make_error("cannot delete %s: %s", path.c_str(), std::strerror(errno));
+  // Empty directories up to manifests/ go too.
+  std::string dir = dir_name(path);
+  while (dir.size() > manifests_dir().size() && ::rmdir(dir.c_str()) == 0) dir = dir_name(dir);
+  // Blobs that no remaining manifest names.
+  std::set<std::string> used;
+  for (const StoredModel& m : list()) {
+    used.insert(m.manifest.config.digest);
+    for (const Layer& l : m.manifest.layers) used.insert(l.digest);
+  }
+  std::vector<std::string> candidates{found->manifest.config.digest};
+  for (const Layer& l : found->manifest.layers) candidates.push_back(l.digest);
+  for (const std::string& d : candidates) {
+    if (used.count(d)) continue;
+    if (auto p = blob_path(d); p.ok()) ::unlink(p->c_str());
+  }
+  return {};
+}
+
+Result<void> Store::copy(const ModelName& src, const ModelName& dst) {
+  FOLIO_ASSIGN_OR_RETURN(std::optional<StoredModel> found, find(src));
+  if (!found) return make_error("model '%s' not found", src.display().c_str());
+  return put_manifest(dst, found->manifest);
+}
+
+}  // namespace folio

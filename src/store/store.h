@@ -1,0 +1,70 @@
+// The model store in Ollama's layout (FOLIO_MODELS, default
+// ~/.folio/models; point it at ~/.ollama/models to share Ollama's):
+//   manifests/<host>/<namespace>/<model>/<tag>   the manifest (JSON)
+//   blobs/sha256-<hex>                            content-addressed files
+// Blobs and manifests appear atomically; nothing half-written is visible.
+// Safe for concurrent readers; writers of the same name serialize through
+// the file system (rename).
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "store/manifest.h"
+#include "store/name.h"
+
+namespace folio {
+
+struct StoredModel {
+  ModelName name;          // as stored (its case)
+  std::string digest;      // sha256 of the manifest file: the ID `list` shows
+  uint64_t size = 0;       // config + layers
+  std::time_t modified = 0;
+  Manifest manifest;
+};
+
+class Store {
+ public:
+  explicit Store(std::string root);
+  // FOLIO_MODELS, else $HOME/.folio/models.
+  static std::string default_root();
+  const std::string& root() const { return root_; }
+
+  // Errors for an invalid digest (never a path outside blobs/).
+  Result<std::string> blob_path(const std::string& digest) const;
+  bool has_blob(const std::string& digest) const;
+
+  // Streams a blob in: read(buf, cap) returns bytes read (0 at the end).
+  // Hashes while writing; when expected is set, a mismatch is an error and
+  // nothing is kept. Returns the digest.
+  Result<std::string> put_blob(const std::function<Result<size_t>(char*, size_t)>& read,
+                               const std::string& expected = "");
+  Result<std::string> put_blob_bytes(std::string_view bytes);
+  // Copies a local file in (hash while copying). Returns its digest.
+  Result<std::string> put_blob_file(const std::string& path);
+  Result<std::string> read_blob_text(const std::string& digest, size_t max_bytes = 64u << 20) const;
+
+  // The stored model matching name case-insensitively, or nullopt.
+  Result<std::optional<StoredModel>> find(const ModelName& name) const;
+  // Every model with a readable manifest, sorted by name.
+  std::vector<StoredModel> list() const;
+  // Writes (replaces) the manifest of name; every blob it names must exist.
+  Result<void> put_manifest(const ModelName& name, const Manifest& m);
+  // Deletes a model and the blobs no other manifest uses.
+  Result<void> remove(const ModelName& name);
+  Result<void> copy(const ModelName& src, const ModelName& dst);
+
+ private:
+  Result<StoredModel> load(const ModelName& stored, const std::string& path) const;
+  std::string manifests_dir() const { return root_ + "/manifests"; }
+  std::string blobs_dir() const { return root_ + "/blobs"; }
+
+  std::string root_;
+};
+
+}  // namespace folio

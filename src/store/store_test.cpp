@@ -1,0 +1,175 @@
+#include "store/store.h"
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include "base/sha256.h"
+#include "store/modelfile.h"
+#include "store/name.h"
+#include "test_util.h"
+
+namespace folio {
+namespace {
+
+using testing::TempDir;
+
+TEST(ModelName, ParsesWithOllamasDefaults) {
+  auto n = parse_model_name("llama3.2");
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(n->host, "registry.ollama.ai");
+  EXPECT_EQ(n->ns, "library");
+  EXPECT_EQ(n->model, "llama3.2");
+  EXPECT_EQ(n->tag, "latest");
+  EXPECT_EQ(n->display(), "llama3.2:latest");
+  EXPECT_EQ(n->manifest_path(), "registry.ollama.ai/library/llama3.2/latest");
+  auto u = parse_model_name("mike/mistral:7b-q4");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->display(), "mike/mistral:7b-q4");
+  auto h = parse_model_name("https://example.com:8080/team/Model_X:v1.2");
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->host, "example.com:8080");
+  EXPECT_EQ(h->display(), "example.com:8080/team/Model_X:v1.2");
+  EXPECT_TRUE(parse_model_name("LLAMA3.2:Latest")->equal_fold(*n));
+}
+
+TEST(ModelName, RefusesWhatCouldEscapeTheStore) {
+  for (const char* bad : {"", "../x", "a/../../b", "/abs", "x:", ":tag", "a/b/c/d", "na me", "x:a/b", "ns.dots/m",
+                          "-dash", "model:ta g", "a\\b", "model\n"}) {
+    EXPECT_FALSE(parse_model_name(bad).ok()) << bad;
+  }
+  auto r = parse_model_name("../etc/passwd");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("must start with a letter, digit or '_'"), std::string::npos) << r.error().message;
+}
+
+// A store laid out by hand exactly as Ollama writes one.
+struct OllamaStore {
+  TempDir dir;
+  std::string model_digest, template_digest, params_digest, config_digest, manifest_text;
+
+  std::string put(const std::string& bytes) {
+    const std::string hex = sha256_hex(bytes);
+    ::mkdir((dir.path() + "/blobs").c_str(), 0755);
+    testing::write_file(dir.path() + "/blobs/sha256-" + hex, std::vector<uint8_t>(bytes.begin(), bytes.end()));
+    return "sha256:" + hex;
+  }
+
+  OllamaStore() {
+    const std::vector<uint8_t> gguf = testing::read_file(std::string(FOLIO_MODELS_DIR) + "/stories260K.gguf");
+    model_digest = put(std::string(gguf.begin(), gguf.end()));
+    template_digest = put("{{ .Prompt }}");
+    params_digest = put(R"({"stop":["User:"],"temperature":0.5})");
+    config_digest = put(R"({"model_format":"gguf","model_family":"llama","model_families":["llama"],"model_type":"293K","file_type":"F32","architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})");
+    manifest_text = std::string(R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":")") +
+                    config_digest + R"(","size":189},"layers":[{"mediaType":"application/vnd.ollama.image.model","digest":")" +
+                    model_digest + R"(","size":1185376},{"mediaType":"application/vnd.ollama.image.template","digest":")" +
+                    template_digest + R"(","size":13},{"mediaType":"application/vnd.ollama.image.params","digest":")" +
+                    params_digest + R"(","size":37}]})";
+    const std::string mdir = dir.path() + "/manifests/registry.ollama.ai/library/stories";
+    ::mkdir((dir.path() + "/manifests").c_str(), 0755);
+    ::mkdir((dir.path() + "/manifests/registry.ollama.ai").c_str(), 0755);
+    ::mkdir((dir.path() + "/manifests/registry.ollama.ai/library").c_str(), 0755);
+    ::mkdir(mdir.c_str(), 0755);
+    testing::write_file(mdir + "/latest", std::vector<uint8_t>(manifest_text.begin(), manifest_text.end()));
+  }
+};
+
+TEST(Store, ReadsAStoreWrittenAsOllamaWritesIt) {
+  OllamaStore o;
+  Store s(o.dir.path());
+  const std::vector<StoredModel> all = s.list();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].name.display(), "stories:latest");
+  EXPECT_EQ(all[0].digest, sha256_hex(o.manifest_text));  // the ID `ollama list` shows
+  EXPECT_EQ(all[0].size, 189u + 1185376 + 13 + 37);
+  auto found = s.find(*parse_model_name("Stories"));  // case-insensitive
+  ASSERT_TRUE(found.ok());
+  ASSERT_TRUE(found->has_value());
+  const Manifest& m = (*found)->manifest;
+  EXPECT_EQ(m.find(kMediaModel)->digest, o.model_digest);
+  EXPECT_EQ(*s.read_blob_text(m.find(kMediaTemplate)->digest), "{{ .Prompt }}");
+  auto cfg = ModelConfig::parse(*s.read_blob_text(m.config.digest));
+  ASSERT_TRUE(cfg.ok());
+  EXPECT_EQ(cfg->model_family, "llama");
+  EXPECT_EQ(cfg->file_type, "F32");
+  // Re-encoding the manifest gives Ollama's bytes back.
+  EXPECT_EQ(m.to_json(), o.manifest_text);
+  EXPECT_FALSE(s.find(*parse_model_name("stories:other"))->has_value());
+}
+
+TEST(Store, CopyAndRemoveKeepSharedBlobs) {
+  OllamaStore o;
+  Store s(o.dir.path());
+  ASSERT_TRUE(s.copy(*parse_model_name("stories"), *parse_model_name("me/tales:v1")).ok());
+  ASSERT_EQ(s.list().size(), 2u);
+  EXPECT_EQ(s.list()[0].name.display(), "me/tales:v1");
+  ASSERT_TRUE(s.remove(*parse_model_name("stories")).ok());
+  EXPECT_TRUE(s.has_blob(o.model_digest));  // still used by me/tales:v1
+  ASSERT_TRUE(s.remove(*parse_model_name("me/tales:v1")).ok());
+  EXPECT_FALSE(s.has_blob(o.model_digest));
+  EXPECT_FALSE(s.has_blob(o.config_digest));
+  EXPECT_TRUE(s.list().empty());
+  auto missing = s.remove(*parse_model_name("nope"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().message, "model 'nope:latest' not found");
+}
+
+TEST(Store, BlobsAreVerifiedAndAtomic) {
+  TempDir dir;
+  Store s(dir.path());
+  auto d = s.put_blob_bytes("hello");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(*d, "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+  EXPECT_TRUE(s.has_blob(*d));
+  // A wrong expected digest keeps nothing.
+  const std::string wrong = "sha256:" + std::string(64, '0');
+  size_t calls = 0;
+  auto bad = s.put_blob([&](char* buf, size_t) -> Result<size_t> {
+    if (calls++) return size_t{0};
+    buf[0] = 'x';
+    return size_t{1};
+  }, wrong);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("digest mismatch"), std::string::npos);
+  EXPECT_FALSE(s.has_blob(wrong));
+  // Nothing else in blobs/: not the bad upload, not a temporary.
+  const auto r = testing::run_process({"/bin/ls", "-A", dir.path() + "/blobs"});
+  EXPECT_EQ(r.out, "sha256-" + d->substr(7) + "\n");
+  EXPECT_FALSE(s.blob_path("sha256:../../etc/passwd").ok());
+  EXPECT_FALSE(s.blob_path("md5:abc").ok());
+  // A manifest naming a missing blob is refused.
+  Manifest m;
+  m.config = {kMediaConfig, *d, 5, ""};
+  m.layers.push_back({kMediaModel, wrong, 1, ""});
+  EXPECT_FALSE(s.put_manifest(*parse_model_name("x"), m).ok());
+}
+
+TEST(Store, WritesOllamasFormatsFieldByField) {
+  TempDir dir;
+  Store s(dir.path());
+  const std::string blob = *s.put_blob_bytes("weights");
+  ModelConfig c;
+  c.model_family = "llama";
+  c.model_families = {"llama"};
+  c.model_type = "1.2B";
+  c.file_type = "Q4_K_M";
+  c.diff_ids = {blob};
+  EXPECT_EQ(c.to_json(),
+            R"({"model_format":"gguf","model_family":"llama","model_families":["llama"],"model_type":"1.2B","file_type":"Q4_K_M","architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[")" +
+                blob + R"("]}})");
+  const std::string cfg = *s.put_blob_bytes(c.to_json());
+  Manifest m;
+  m.config = {kMediaConfig, cfg, c.to_json().size(), ""};
+  m.layers.push_back({kMediaModel, blob, 7, ""});
+  ASSERT_TRUE(s.put_manifest(*parse_model_name("x"), m).ok());
+  const std::vector<uint8_t> written = testing::read_file(dir.path() + "/manifests/registry.ollama.ai/library/x/latest");
+  EXPECT_EQ(std::string(written.begin(), written.end()),
+            R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":")" +
+                cfg + R"(","size":)" + std::to_string(c.to_json().size()) +
+                R"(},"layers":[{"mediaType":"application/vnd.ollama.image.model","digest":")" + blob + R"(","size":7}]})");
+  EXPECT_TRUE(testing::read_file(dir.path() + "/blobs/sha256-" + blob.substr(7)).size() == 7);
+}
+
+}  // namespace
+}  // namespace folio
