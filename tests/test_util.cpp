@@ -1,6 +1,10 @@
 #include "test_util.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -17,6 +21,20 @@ extern char** environ;
 namespace folio::testing {
 
 namespace {
+// environ with `extra` ("NAME=value") replacing or adding entries.
+std::vector<std::string> merged_env(const std::vector<std::string>& extra) {
+  std::vector<std::string> out;
+  for (char** p = environ; *p; ++p) {
+    const std::string e = *p;
+    const std::string key = e.substr(0, e.find('='));
+    bool replaced = false;
+    for (const auto& x : extra) replaced |= x.substr(0, x.find('=')) == key;
+    if (!replaced) out.push_back(e);
+  }
+  out.insert(out.end(), extra.begin(), extra.end());
+  return out;
+}
+
 std::string slurp(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
@@ -70,13 +88,70 @@ std::vector<uint8_t> read_file(const std::string& path) {
 
 std::string folio_binary() { return FOLIO_BINARY; }
 
-RunResult run_folio(const std::vector<std::string>& args, const std::string& stdin_text) {
+RunResult run_folio(const std::vector<std::string>& args, const std::string& stdin_text,
+                    const std::vector<std::string>& env) {
   std::vector<std::string> argv = {FOLIO_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_process(argv, stdin_text);
+  return run_process(argv, stdin_text, env);
 }
 
-RunResult run_process(const std::vector<std::string>& argv_in, const std::string& stdin_text) {
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sa.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  socklen_t len = sizeof sa;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  ::close(fd);
+  return ntohs(sa.sin_port);
+}
+
+ServerProcess::ServerProcess(const std::string& models_dir) : models_dir_(models_dir) {
+  port_ = free_port();
+  std::vector<std::string> env_s = merged_env(env());
+  std::vector<char*> envp;
+  for (auto& x : env_s) envp.push_back(x.data());
+  envp.push_back(nullptr);
+  std::string bin = FOLIO_BINARY, cmd = "serve";
+  char* argv[] = {bin.data(), cmd.data(), nullptr};
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid;
+  if (posix_spawn(&pid, argv[0], &fa, nullptr, argv, envp.data()) == 0) pid_ = pid;
+  posix_spawn_file_actions_destroy(&fa);
+  // Ready when the port accepts connections (at most 10 s).
+  for (int i = 0; i < 200 && pid_ > 0; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons(static_cast<uint16_t>(port_));
+    const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+    ::close(fd);
+    if (up) {
+      ready_ = true;
+      break;
+    }
+    ::usleep(50 * 1000);
+  }
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+}
+
+std::vector<std::string> ServerProcess::env() const {
+  return {"FOLIO_HOST=127.0.0.1:" + std::to_string(port_), "FOLIO_MODELS=" + models_dir_};
+}
+
+RunResult run_process(const std::vector<std::string>& argv_in, const std::string& stdin_text,
+                      const std::vector<std::string>& env) {
   TempDir io;
   const std::string out_path = io.file("out"), err_path = io.file("err"), in_path = io.file("in");
   write_file(in_path, std::vector<uint8_t>(stdin_text.begin(), stdin_text.end()));
@@ -91,7 +166,11 @@ RunResult run_process(const std::vector<std::string>& argv_in, const std::string
   posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid;
   RunResult r;
-  if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) {
+  std::vector<std::string> env_s = merged_env(env);
+  std::vector<char*> envp;
+  for (auto& x : env_s) envp.push_back(x.data());
+  envp.push_back(nullptr);
+  if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data()) != 0) {
     posix_spawn_file_actions_destroy(&fa);
     r.err = "spawn failed";
     return r;

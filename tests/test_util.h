@@ -31,11 +31,35 @@ struct RunResult {
   std::string out, err;
 };
 
-// Runs argv (argv[0] a path), with stdin_text on its standard input, and waits.
-RunResult run_process(const std::vector<std::string>& argv, const std::string& stdin_text = "");
+// Runs argv (argv[0] a path), with stdin_text on its standard input and
+// env ("NAME=value") added to the environment, and waits.
+RunResult run_process(const std::vector<std::string>& argv, const std::string& stdin_text = "",
+                      const std::vector<std::string>& env = {});
 
 // Runs the folio binary built with the tests, with args.
-RunResult run_folio(const std::vector<std::string>& args, const std::string& stdin_text = "");
+RunResult run_folio(const std::vector<std::string>& args, const std::string& stdin_text = "",
+                    const std::vector<std::string>& env = {});
+
+// A `folio serve` child on a free loopback port with its own store, stopped
+// (SIGTERM, then waited for) on destruction.
+class ServerProcess {
+ public:
+  explicit ServerProcess(const std::string& models_dir);
+  ~ServerProcess();
+  int port() const { return port_; }
+  bool ready() const { return ready_; }
+  // FOLIO_HOST and FOLIO_MODELS for clients of this server.
+  std::vector<std::string> env() const;
+
+ private:
+  int pid_ = -1;
+  int port_ = 0;
+  bool ready_ = false;
+  std::string models_dir_;
+};
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int free_port();
 
 // The path of the folio binary built with the tests.
 std::string folio_binary();

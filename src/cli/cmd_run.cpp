@@ -14,6 +14,11 @@
 #include "engine/loader.h"
 #include "engine/model.h"
 #include "memory/proc_status.h"
+#include "store/store.h"
+
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
 
 namespace folio::cli {
 
@@ -33,15 +38,43 @@ std::string duration(double s) {
   return strfmt("%.6gµs", s * 1e6);
 }
 
+// A model name (not a file): its GGUF blob in the store and the options of
+// its params layer (defaults < Modelfile PARAMETER < -p, as Ollama).
+Result<std::string> resolve_model(const std::string& arg, Options& opts) {
+  if (::access(arg.c_str(), F_OK) == 0 || arg.find(".gguf") != std::string::npos) return arg;
+  FOLIO_ASSIGN_OR_RETURN(ModelName name, parse_model_name(arg));
+  const Store store(Store::default_root());
+  FOLIO_ASSIGN_OR_RETURN(std::optional<StoredModel> found, store.find(name));
+  if (!found) return make_error("model '%s' not found in %s; create it with `folio create` first", name.display().c_str(),
+                                store.root().c_str());
+  const Layer* model = found->manifest.find(kMediaModel);
+  if (model == nullptr) return make_error("model '%s' has no model layer", name.display().c_str());
+  if (const Layer* params = found->manifest.find(kMediaParams)) {
+    FOLIO_ASSIGN_OR_RETURN(std::string text, store.read_blob_text(params->digest));
+    const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_object()) {
+      for (const auto& [k, v] : j.items()) {
+        for (const auto& x : v.is_array() ? v : nlohmann::json::array({v})) {
+          if (find_option(k) == nullptr) continue;  // unknown here: ignored, as Ollama does
+          FOLIO_TRY(set_option(opts, k, x.is_string() ? x.get<std::string>() : x.dump()));
+        }
+      }
+    }
+  }
+  return store.blob_path(model->digest);
+}
+
 int run_run(const RunCli& c) {
   const auto t_start = std::chrono::steady_clock::now();
   Options opts;
+  auto path = resolve_model(c.model, opts);
+  if (!path.ok()) return fail(path.error().message);
   for (const std::string& p : c.params) {
     auto r = set_option_assignment(opts, p);
     if (!r.ok()) return fail(r.error().message);
   }
   const uint64_t faults0 = major_faults();
-  auto loaded = load_for_inference(c.model, opts);
+  auto loaded = load_for_inference(*path, opts);
   if (!loaded.ok()) return fail(loaded.error().message);
   if (c.verbose) std::fprintf(stderr, "plan: %s\n", loaded->plan.summary().c_str());
   auto ctx = loaded->new_context();
@@ -99,7 +132,7 @@ Result<Tokenizer> open_tokenizer(const std::string& path, std::unique_ptr<ModelF
 void add_run(CLI::App& app, int* exit_code) {
   auto c = std::make_shared<RunCli>();
   CLI::App* cmd = app.add_subcommand("run", "Run a model: complete PROMPT (or stdin)");
-  cmd->add_option("model", c->model, "GGUF file")->required();
+  cmd->add_option("model", c->model, "Model name or GGUF file")->required();
   cmd->add_option("prompt", c->prompt, "Prompt (default: read stdin)");
   cmd->add_option("-p,--param", c->params, "Option NAME=VALUE (temperature, top_k, num_ctx, seed, stop, ...)");
   cmd->add_flag("--verbose", c->verbose, "Print timings and token rates");

@@ -2,12 +2,17 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <sstream>
 
 #include "base/strings.h"
+#include "cli/client.h"
 #include "cli/commands.h"
 #include "gguf/summary.h"
 #include "memory/model_file.h"
+#include "server/model_info.h"
 
 namespace folio::cli {
 
@@ -17,46 +22,15 @@ struct ShowOptions {
   std::string model;
   bool verbose = false;
   bool json = false;
+  bool modelfile = false, parameters = false, template_ = false, system = false, license = false;
 };
 
 void row(const char* key, const std::string& value) { std::printf("    %-20s%s\n", key, value.c_str()); }
 
-nlohmann::json value_json(const gguf::Value& v, bool full) {
-  using gguf::ValueType;
-  switch (v.type) {
-    case ValueType::kString: return std::string(v.str);
-    case ValueType::kBool: return v.u != 0;
-    case ValueType::kF32: case ValueType::kF64: return v.f;
-    case ValueType::kU8: case ValueType::kU16: case ValueType::kU32: case ValueType::kU64: return v.u;
-    case ValueType::kArray: {
-      const gguf::Array& a = *v.array;
-      if (!full && a.size > 64) return nullptr;  // as Ollama: large arrays only when verbose
-      nlohmann::json out = nlohmann::json::array();
-      for (uint64_t i = 0; i < a.size; ++i) {
-        if (a.type == ValueType::kString) out.push_back(std::string(a.strings[i]));
-        else if (a.type == ValueType::kArray) out.push_back(value_json(a.arrays[i], full));
-        else if (a.type == ValueType::kF32 || a.type == ValueType::kF64) out.push_back(a.number_at(i));
-        else if (a.type == ValueType::kBool) out.push_back(a.int_at(i) != 0);
-        else if (a.type == ValueType::kU64) out.push_back(static_cast<uint64_t>(a.int_at(i)));
-        else out.push_back(a.int_at(i));
-      }
-      return out;
-    }
-    default: return v.i;
-  }
-}
-
 void print_json(const ModelFile& m, const gguf::ModelSummary& s, bool verbose) {
   nlohmann::json j;
-  j["details"] = {{"format", "gguf"},
-                  {"family", s.architecture},
-                  {"families", nlohmann::json::array({s.architecture})},
-                  {"parameter_size", human_count(s.n_params)},
-                  {"quantization_level", s.file_type}};
-  nlohmann::json info = nlohmann::json::object();
-  for (const auto& kv : m.meta().kvs()) info[std::string(kv.key)] = value_json(kv.value, verbose);
-  info["general.parameter_count"] = s.n_params;
-  j["model_info"] = info;
+  j["details"] = details_json(s);
+  j["model_info"] = model_info_json(m.meta(), s, verbose);
   nlohmann::json types = nlohmann::json::object();
   for (const auto& [type, c] : s.by_type) types[type_name(type)] = {{"tensors", c.tensors}, {"bytes", c.bytes}};
   j["tensor_types"] = types;
@@ -110,7 +84,52 @@ void print_text(const ModelFile& m, const gguf::ModelSummary& s, bool verbose) {
   }
 }
 
+// A model name: ask the server (as `ollama show NAME`).
+int show_stored(const ShowOptions& o) {
+  auto c = ApiClient::from_env();
+  if (!c.ok()) return fail(c.error().message);
+  auto r = c->call("POST", "/api/show", {{"model", o.model}, {"verbose", o.verbose}});
+  if (!r.ok()) return fail(r.error().message);
+  const nlohmann::json& j = *r;
+  auto text = [&](const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string(); };
+  if (o.json) {
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return 0;
+  }
+  if (o.modelfile || o.parameters || o.template_ || o.system || o.license) {
+    std::string out = o.modelfile ? text("modelfile") : o.parameters ? text("parameters") : o.template_ ? text("template")
+                                  : o.system ? text("system") : text("license");
+    std::printf("%s%s", out.c_str(), !out.empty() && out.back() == '\n' ? "" : "\n");
+    return 0;
+  }
+  const nlohmann::json& d = j["details"];
+  const nlohmann::json info = j.value("model_info", nlohmann::json::object());
+  const std::string arch = d.value("family", "");
+  std::printf("  Model\n");
+  row("architecture", arch);
+  row("parameters", d.value("parameter_size", ""));
+  if (info.contains(arch + ".context_length")) row("context length", info[arch + ".context_length"].dump());
+  if (info.contains(arch + ".embedding_length")) row("embedding length", info[arch + ".embedding_length"].dump());
+  row("quantization", d.value("quantization_level", ""));
+  if (j.contains("capabilities")) {
+    std::printf("\n  Capabilities\n");
+    for (const auto& cap : j["capabilities"]) std::printf("    %s\n", cap.get<std::string>().c_str());
+  }
+  if (const std::string p = text("parameters"); !p.empty()) {
+    std::printf("\n  Parameters\n");
+    std::istringstream lines(p);
+    std::string line;
+    while (std::getline(lines, line)) std::printf("    %s\n", line.c_str());
+  }
+  if (const std::string s = text("system"); !s.empty()) std::printf("\n  System\n    %s\n", s.c_str());
+  if (const std::string l = text("license"); !l.empty()) {
+    std::printf("\n  License\n    %s\n", l.substr(0, l.find('\n')).c_str());
+  }
+  return 0;
+}
+
 int run_show(const ShowOptions& o) {
+  if (::access(o.model.c_str(), F_OK) != 0 && o.model.find(".gguf") == std::string::npos) return show_stored(o);
   auto opened = ModelFile::open(o.model);
   if (!opened.ok()) return fail(opened.error().message);
   const ModelFile& m = *opened;
@@ -125,8 +144,13 @@ int run_show(const ShowOptions& o) {
 void add_show(CLI::App& app, int* exit_code) {
   auto opts = std::make_shared<ShowOptions>();
   CLI::App* cmd = app.add_subcommand("show", "Show information for a model");
-  cmd->add_option("model", opts->model, "GGUF file")->required();
+  cmd->add_option("model", opts->model, "Model name or GGUF file")->required();
   cmd->add_flag("--verbose", opts->verbose, "Show all metadata and the tensor table");
+  cmd->add_flag("--modelfile", opts->modelfile, "Show the Modelfile of a model");
+  cmd->add_flag("--parameters", opts->parameters, "Show the parameters of a model");
+  cmd->add_flag("--template", opts->template_, "Show the template of a model");
+  cmd->add_flag("--system", opts->system, "Show the system message of a model");
+  cmd->add_flag("--license", opts->license, "Show the license of a model");
   cmd->add_flag("--json", opts->json, "Print JSON (as /api/show's model_info and details)");
   cmd->callback([opts, exit_code] { *exit_code = run_show(*opts); });
 }

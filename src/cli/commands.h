@@ -15,6 +15,8 @@ void add_show(CLI::App& app, int* exit_code);
 void add_synth(CLI::App& app, int* exit_code);
 void add_logits(CLI::App& app, int* exit_code);
 void add_plan(CLI::App& app, int* exit_code);
+void add_serve(CLI::App& app, int* exit_code);
+void add_model_commands(CLI::App& app, int* exit_code);  // list, cp, rm, create
 void add_run(CLI::App& app, int* exit_code);
 void add_tokenize(CLI::App& app, int* exit_code);
 void add_detokenize(CLI::App& app, int* exit_code);

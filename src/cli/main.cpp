@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
   folio::cli::add_run(app, &exit_code);
   folio::cli::add_logits(app, &exit_code);
   folio::cli::add_plan(app, &exit_code);
+  folio::cli::add_serve(app, &exit_code);
+  folio::cli::add_model_commands(app, &exit_code);
   folio::cli::add_tokenize(app, &exit_code);
   folio::cli::add_detokenize(app, &exit_code);
   try {

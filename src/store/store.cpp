@@ -102,28 +102,53 @@ bool Store::has_blob(const std::string& digest) const {
   return p.ok() && ::access(p->c_str(), R_OK) == 0;
 }
 
-Result<std::string> Store::put_blob(const std::function<Result<size_t>(char*, size_t)>& read,
-                                    const std::string& expected) {
+struct Store::BlobWriter::State {
+  State(const Store* st, std::string exp, AtomicFile f) : store(st), expected(std::move(exp)), file(std::move(f)) {}
+  const Store* store;
+  std::string expected;
+  AtomicFile file;
+  Sha256 hash;
+};
+
+Store::BlobWriter::BlobWriter(const Store* store, std::string expected, AtomicFile file)
+    : s_(std::make_unique<State>(store, std::move(expected), std::move(file))) {}
+Store::BlobWriter::BlobWriter(BlobWriter&&) noexcept = default;
+Store::BlobWriter::~BlobWriter() = default;
+
+Result<void> Store::BlobWriter::write(const char* data, size_t n) {
+  s_->hash.update(data, n);
+  return s_->file.write(data, n);
+}
+
+Result<std::string> Store::BlobWriter::finish() {
+  const std::string digest = "sha256:" + s_->hash.hex();
+  if (!s_->expected.empty() && digest != s_->expected) {
+    return make_error("digest mismatch: the data hashes to %s, not %s", digest.c_str(), s_->expected.c_str());
+  }
+  FOLIO_ASSIGN_OR_RETURN(std::string path, s_->store->blob_path(digest));
+  if (::access(path.c_str(), F_OK) == 0) return digest;  // already stored; the copy vanishes
+  FOLIO_TRY(s_->file.commit_as(path));
+  return digest;
+}
+
+Result<Store::BlobWriter> Store::start_blob(const std::string& expected) {
   if (!expected.empty()) FOLIO_TRY(blob_path(expected));
   FOLIO_TRY(make_dirs(blobs_dir()));
   // Written unnamed in blobs/, named by its digest once complete.
   FOLIO_ASSIGN_OR_RETURN(AtomicFile f, AtomicFile::create(blobs_dir() + "/incoming"));
-  Sha256 h;
+  return BlobWriter(this, expected, std::move(f));
+}
+
+Result<std::string> Store::put_blob(const std::function<Result<size_t>(char*, size_t)>& read,
+                                    const std::string& expected) {
+  FOLIO_ASSIGN_OR_RETURN(BlobWriter w, start_blob(expected));
   std::string buf(1 << 20, '\0');
   for (;;) {
     FOLIO_ASSIGN_OR_RETURN(size_t n, read(buf.data(), buf.size()));
     if (n == 0) break;
-    h.update(buf.data(), n);
-    FOLIO_TRY(f.write(buf.data(), n));
+    FOLIO_TRY(w.write(buf.data(), n));
   }
-  const std::string digest = "sha256:" + h.hex();
-  if (!expected.empty() && digest != expected) {
-    return make_error("digest mismatch: the data hashes to %s, not %s", digest.c_str(), expected.c_str());
-  }
-  FOLIO_ASSIGN_OR_RETURN(std::string path, blob_path(digest));
-  if (::access(path.c_str(), F_OK) == 0) return digest;  // already stored; the copy vanishes
-  FOLIO_TRY(f.commit_as(path));
-  return digest;
+  return w.finish();
 }
 
 Result<std::string> Store::put_blob_bytes(std::string_view bytes) {

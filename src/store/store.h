@@ -10,10 +10,12 @@
 #include <cstdint>
 #include <ctime>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/fs.h"
 #include "base/result.h"
 #include "store/manifest.h"
 #include "store/name.h"
@@ -38,6 +40,24 @@ class Store {
   // Errors for an invalid digest (never a path outside blobs/).
   Result<std::string> blob_path(const std::string& digest) const;
   bool has_blob(const std::string& digest) const;
+
+  // A blob arriving in pieces (an HTTP upload): hashed while written,
+  // unnamed until finish() names it by its digest.
+  class BlobWriter {
+   public:
+    BlobWriter(BlobWriter&&) noexcept;
+    ~BlobWriter();
+    Result<void> write(const char* data, size_t n);
+    // Verifies the expected digest (when given at start) and commits.
+    Result<std::string> finish();
+
+   private:
+    friend class Store;
+    BlobWriter(const Store* store, std::string expected, AtomicFile file);
+    struct State;
+    std::unique_ptr<State> s_;
+  };
+  Result<BlobWriter> start_blob(const std::string& expected = "");
 
   // Streams a blob in: read(buf, cap) returns bytes read (0 at the end).
   // Hashes while writing; when expected is set, a mismatch is an error and

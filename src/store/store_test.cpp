@@ -7,6 +7,7 @@
 #include "base/sha256.h"
 #include "store/modelfile.h"
 #include "store/name.h"
+#include "ollama_store.h"
 #include "test_util.h"
 
 namespace folio {
@@ -43,37 +44,7 @@ TEST(ModelName, RefusesWhatCouldEscapeTheStore) {
   EXPECT_NE(r.error().message.find("must start with a letter, digit or '_'"), std::string::npos) << r.error().message;
 }
 
-// A store laid out by hand exactly as Ollama writes one.
-struct OllamaStore {
-  TempDir dir;
-  std::string model_digest, template_digest, params_digest, config_digest, manifest_text;
-
-  std::string put(const std::string& bytes) {
-    const std::string hex = sha256_hex(bytes);
-    ::mkdir((dir.path() + "/blobs").c_str(), 0755);
-    testing::write_file(dir.path() + "/blobs/sha256-" + hex, std::vector<uint8_t>(bytes.begin(), bytes.end()));
-    return "sha256:" + hex;
-  }
-
-  OllamaStore() {
-    const std::vector<uint8_t> gguf = testing::read_file(std::string(FOLIO_MODELS_DIR) + "/stories260K.gguf");
-    model_digest = put(std::string(gguf.begin(), gguf.end()));
-    template_digest = put("{{ .Prompt }}");
-    params_digest = put(R"({"stop":["User:"],"temperature":0.5})");
-    config_digest = put(R"({"model_format":"gguf","model_family":"llama","model_families":["llama"],"model_type":"293K","file_type":"F32","architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})");
-    manifest_text = std::string(R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":")") +
-                    config_digest + R"(","size":189},"layers":[{"mediaType":"application/vnd.ollama.image.model","digest":")" +
-                    model_digest + R"(","size":1185376},{"mediaType":"application/vnd.ollama.image.template","digest":")" +
-                    template_digest + R"(","size":13},{"mediaType":"application/vnd.ollama.image.params","digest":")" +
-                    params_digest + R"(","size":37}]})";
-    const std::string mdir = dir.path() + "/manifests/registry.ollama.ai/library/stories";
-    ::mkdir((dir.path() + "/manifests").c_str(), 0755);
-    ::mkdir((dir.path() + "/manifests/registry.ollama.ai").c_str(), 0755);
-    ::mkdir((dir.path() + "/manifests/registry.ollama.ai/library").c_str(), 0755);
-    ::mkdir(mdir.c_str(), 0755);
-    testing::write_file(mdir + "/latest", std::vector<uint8_t>(manifest_text.begin(), manifest_text.end()));
-  }
-};
+using testing::OllamaStore;
 
 TEST(Store, ReadsAStoreWrittenAsOllamaWritesIt) {
   OllamaStore o;
@@ -82,7 +53,7 @@ TEST(Store, ReadsAStoreWrittenAsOllamaWritesIt) {
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].name.display(), "stories:latest");
   EXPECT_EQ(all[0].digest, sha256_hex(o.manifest_text));  // the ID `ollama list` shows
-  EXPECT_EQ(all[0].size, 189u + 1185376 + 13 + 37);
+  EXPECT_EQ(all[0].size, 189u + 1185376 + 13 + 34);
   auto found = s.find(*parse_model_name("Stories"));  // case-insensitive
   ASSERT_TRUE(found.ok());
   ASSERT_TRUE(found->has_value());

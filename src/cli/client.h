@@ -1,0 +1,40 @@
+// The CLI's HTTP client of a folio (or Ollama) server at FOLIO_HOST.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+#include "server/address.h"
+
+namespace folio::cli {
+
+class ApiClient {
+ public:
+  // Errors: a bad FOLIO_HOST.
+  static Result<ApiClient> from_env();
+  ApiClient(ApiClient&&) noexcept;
+  ~ApiClient();
+
+  // A JSON request; a non-2xx status becomes an Error with the server's
+  // {"error": ...} message. No server: an error saying how to start one.
+  Result<nlohmann::json> call(const std::string& method, const std::string& path, const nlohmann::json& body);
+  // POST with an NDJSON response: on_line gets each object; an {"error"}
+  // line ends it with that error.
+  Result<void> stream(const std::string& path, const nlohmann::json& body,
+                      const std::function<void(const nlohmann::json&)>& on_line);
+  // HEAD: the status code.
+  Result<int> head(const std::string& path);
+  // POST a local file as the request body.
+  Result<void> upload(const std::string& path, const std::string& file);
+
+ private:
+  explicit ApiClient(HostPort address);
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace folio::cli

@@ -1,0 +1,183 @@
+// Model store commands, as clients of the server's API (like Ollama's):
+// folio list | cp SRC DST | rm NAME... | create NAME [-f Modelfile] [-q TYPE]
+#include <CLI/CLI.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+#include "base/fs.h"
+#include "base/sha256.h"
+#include "base/strings.h"
+#include "cli/client.h"
+#include "cli/commands.h"
+#include "engine/options.h"
+#include "store/modelfile.h"
+
+namespace folio::cli {
+
+using nlohmann::json;
+
+namespace {
+
+std::string ago(const std::string& rfc3339) {
+  std::tm tm{};
+  if (!strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return rfc3339;
+  const double s = std::difftime(std::time(nullptr), timegm(&tm));
+  if (s < 60) return "Less than a minute ago";
+  if (s < 3600) return strfmt("%d minutes ago", static_cast<int>(s / 60));
+  if (s < 86400) return strfmt("%d hours ago", static_cast<int>(s / 3600));
+  return strfmt("%d days ago", static_cast<int>(s / 86400));
+}
+
+int run_list() {
+  auto c = ApiClient::from_env();
+  if (!c.ok()) return fail(c.error().message);
+  auto r = c->call("GET", "/api/tags", nullptr);
+  if (!r.ok()) return fail(r.error().message);
+  std::printf("%-40s %-14s %-10s %s\n", "NAME", "ID", "SIZE", "MODIFIED");
+  for (const auto& m : (*r)["models"]) {
+    std::printf("%-40s %-14s %-10s %s\n", m["name"].get<std::string>().c_str(),
+                m["digest"].get<std::string>().substr(0, 12).c_str(), human_bytes(m["size"].get<uint64_t>()).c_str(),
+                ago(m["modified_at"].get<std::string>()).c_str());
+  }
+  return 0;
+}
+
+int run_cp(const std::string& src, const std::string& dst) {
+  auto c = ApiClient::from_env();
+  if (!c.ok()) return fail(c.error().message);
+  auto r = c->call("POST", "/api/copy", {{"source", src}, {"destination", dst}});
+  if (!r.ok()) return fail(r.error().message);
+  std::printf("copied '%s' to '%s'\n", src.c_str(), dst.c_str());
+  return 0;
+}
+
+int run_rm(const std::vector<std::string>& names) {
+  auto c = ApiClient::from_env();
+  if (!c.ok()) return fail(c.error().message);
+  for (const std::string& n : names) {
+    auto r = c->call("DELETE", "/api/delete", {{"model", n}});
+    if (!r.ok()) return fail(r.error().message);
+    std::printf("deleted '%s'\n", n.c_str());
+  }
+  return 0;
+}
+
+// A Modelfile path value: absolute, ~/..., or relative to the Modelfile.
+std::string expand(const std::string& p, const std::string& base_dir) {
+  if (!p.empty() && p[0] == '/') return p;
+  if (p.rfind("~/", 0) == 0) {
+    const char* home = std::getenv("HOME");
+    return std::string(home ? home : "") + p.substr(1);
+  }
+  return base_dir == "." ? p : base_dir + "/" + p;
+}
+
+// The typed JSON of a PARAMETER value (checked by the parser already).
+json typed(const std::string& name, const std::string& value) {
+  const OptionInfo* info = find_option(name);
+  if (info == nullptr || info->type == OptionType::kStringList) return value;
+  if (info->type == OptionType::kBool) return to_lower(value) == "true" || value == "1";
+  if (info->type == OptionType::kInt) return std::stoll(value);
+  return std::stod(value);
+}
+
+int run_create(const std::string& name, const std::string& modelfile_path, const std::string& quantize) {
+  std::string path = modelfile_path.empty() ? "Modelfile" : modelfile_path;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return fail(modelfile_path.empty() ? "no Modelfile in this directory; pass one with -f FILE"
+                                       : path + ": cannot read the Modelfile");
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto mf = parse_modelfile(ss.str());
+  if (!mf.ok()) return fail(path + " " + mf.error().message);
+  const std::string base_dir = dir_name(path);
+  auto c = ApiClient::from_env();
+  if (!c.ok()) return fail(c.error().message);
+
+  json req = {{"model", name}};
+  if (!quantize.empty()) req["quantize"] = quantize;
+  json params = json::object(), messages = json::array(), licenses = json::array();
+  for (const auto& cmd : mf->commands) {
+    if (cmd.name == "model") {
+      const std::string local = expand(cmd.args, base_dir);
+      const bool is_path = cmd.args.find('/') != std::string::npos ||
+                           (cmd.args.size() > 5 && cmd.args.compare(cmd.args.size() - 5, 5, ".gguf") == 0);
+      if (::access(local.c_str(), R_OK) == 0) {
+        std::fprintf(stderr, "hashing %s\n", local.c_str());
+        auto hex = sha256_file(local);
+        if (!hex.ok()) return fail(hex.error().message);
+        const std::string digest = "sha256:" + *hex;
+        auto status = c->head("/api/blobs/" + digest);
+        if (!status.ok()) return fail(status.error().message);
+        if (*status != 200) {
+          std::fprintf(stderr, "uploading %s\n", digest.c_str());
+          if (auto u = c->upload("/api/blobs/" + digest, local); !u.ok()) return fail(u.error().message);
+        }
+        req["files"] = {{base_name(local), digest}};
+      } else if (is_path) {
+        return fail(path + " (line " + std::to_string(cmd.line) + "): FROM " + cmd.args + ": no such file");
+      } else {
+        req["from"] = cmd.args;
+      }
+    } else if (cmd.name == "template" || cmd.name == "system") {
+      req[cmd.name] = cmd.args;
+    } else if (cmd.name == "license") {
+      licenses.push_back(cmd.args);
+    } else if (cmd.name == "message") {
+      const size_t sep = cmd.args.find(": ");
+      messages.push_back({{"role", cmd.args.substr(0, sep)}, {"content", sep == std::string::npos ? "" : cmd.args.substr(sep + 2)}});
+    } else if (cmd.name == "adapter" || cmd.name == "requires") {
+      return fail(path + " (line " + std::to_string(cmd.line) + "): " + to_upper(cmd.name) + " is not supported yet");
+    } else {
+      const json v = typed(cmd.name, cmd.args);
+      if (cmd.name == "stop") params["stop"].push_back(v);
+      else params[cmd.name] = v;
+    }
+  }
+  if (!params.empty()) req["parameters"] = params;
+  if (!messages.empty()) req["messages"] = messages;
+  if (!licenses.empty()) req["license"] = licenses;
+  auto r = c->stream("/api/create", req, [](const json& line) {
+    if (line.contains("status")) std::fprintf(stderr, "%s\n", line["status"].get<std::string>().c_str());
+  });
+  if (!r.ok()) return fail(r.error().message);
+  return 0;
+}
+
+}  // namespace
+
+void add_model_commands(CLI::App& app, int* exit_code) {
+  CLI::App* list = app.add_subcommand("list", "List models");
+  list->alias("ls");
+  list->callback([exit_code] { *exit_code = run_list(); });
+
+  auto cp = std::make_shared<std::pair<std::string, std::string>>();
+  CLI::App* cpc = app.add_subcommand("cp", "Copy a model");
+  cpc->add_option("source", cp->first)->required();
+  cpc->add_option("destination", cp->second)->required();
+  cpc->callback([cp, exit_code] { *exit_code = run_cp(cp->first, cp->second); });
+
+  auto names = std::make_shared<std::vector<std::string>>();
+  CLI::App* rm = app.add_subcommand("rm", "Remove models");
+  rm->add_option("model", *names)->required();
+  rm->callback([names, exit_code] { *exit_code = run_rm(*names); });
+
+  struct CreateArgs {
+    std::string name, file, quantize;
+  };
+  auto ca = std::make_shared<CreateArgs>();
+  CLI::App* create = app.add_subcommand("create", "Create a model from a Modelfile");
+  create->add_option("model", ca->name)->required();
+  create->add_option("-f,--file", ca->file, "Modelfile (default: ./Modelfile)");
+  create->add_option("-q,--quantize", ca->quantize, "Quantize the model (Q4_K_M, Q8_0, ...)");
+  create->callback([ca, exit_code] { *exit_code = run_create(ca->name, ca->file, ca->quantize); });
+}
+
+}  // namespace folio::cli

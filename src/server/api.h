@@ -1,0 +1,37 @@
+// Route handlers, free of HTTP plumbing: each takes the request's JSON body
+// and returns a status and a JSON body (or streams NDJSON lines).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "store/store.h"
+
+namespace folio::api {
+
+struct Reply {
+  int status = 200;
+  nlohmann::json body;
+};
+
+Reply error(int status, const std::string& message);
+
+Reply tags(const Store& store);
+Reply show(const Store& store, const nlohmann::json& req);
+Reply copy(Store& store, const nlohmann::json& req);
+Reply remove(Store& store, const nlohmann::json& req);
+
+// POST /api/create: emits progress objects through `emit` (NDJSON lines
+// when streaming) and returns the final reply ({"status":"success"} or an
+// error).
+Reply create(Store& store, const nlohmann::json& req, const std::function<void(const nlohmann::json&)>& emit);
+
+// The Modelfile `show --modelfile` prints for a stored model.
+std::string modelfile_text(const Store& store, const StoredModel& m);
+
+// The name field of a request: "model", or the older "name".
+std::string request_model(const nlohmann::json& req);
+
+}  // namespace folio::api

@@ -1,0 +1,194 @@
+#include "server/server.h"
+
+#include <httplib.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <mutex>
+
+#include "base/log.h"
+#include "base/strings.h"
+#include "server/api.h"
+
+namespace folio {
+
+using nlohmann::json;
+
+struct Server::Impl {
+  Impl(std::string dir, HostPort a) : store(std::move(dir)), address(std::move(a)) {}
+  Store store;
+  HostPort address;
+  httplib::Server http;
+  int port = 0;
+  std::mutex write_mu;  // create/copy/delete one at a time
+};
+
+namespace {
+
+constexpr size_t kMaxJsonBody = 32u << 20;
+
+void send(httplib::Response& res, const api::Reply& r) {
+  res.status = r.status;
+  if (!r.body.is_null()) res.set_content(r.body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json; charset=utf-8");
+}
+
+// Parses the JSON body; a syntax error is a 400 naming the position.
+bool parse_body(const httplib::Request& req, httplib::Response& res, json* out) {
+  if (req.body.empty()) {
+    *out = json::object();
+    return true;
+  }
+  *out = json::parse(req.body, nullptr, false);
+  if (out->is_discarded() || !out->is_object()) {
+    send(res, api::error(400, "invalid request body: expected a JSON object"));
+    return false;
+  }
+  return true;
+}
+
+// Why bind failed, in words (httplib does not say).
+std::string bind_failure(const HostPort& a) {
+  const int fd = ::socket(a.host.find(':') != std::string::npos ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+  std::string why = "cannot listen";
+  if (fd >= 0) {
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(static_cast<uint16_t>(a.port));
+    if (::inet_pton(AF_INET, a.host.c_str(), &sa.sin_addr) == 1 &&
+        ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+      why = std::strerror(errno);
+    }
+    ::close(fd);
+  }
+  return why;
+}
+
+}  // namespace
+
+Server::Server(std::string models_dir, HostPort address) : impl_(std::make_unique<Impl>(std::move(models_dir), address)) {
+  httplib::Server& h = impl_->http;
+  Impl* s = impl_.get();
+  // httplib's default also sets SO_REUSEPORT, which would let a second
+  // server share the port silently; only SO_REUSEADDR is wanted.
+  h.set_socket_options([](socket_t sock) {
+    int one = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  });
+  h.set_payload_max_length(uint64_t{1} << 40);  // blobs are large; JSON bodies are checked below
+  h.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    std::fprintf(stderr, "[folio] %d | %s | %s %s\n", res.status, req.remote_addr.c_str(), req.method.c_str(),
+                 req.path.c_str());
+  });
+  h.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "internal error";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    send(res, api::error(500, what));
+  });
+  h.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_content("Folio is running", "text/plain"); });
+  h.Get("/api/version", [](const httplib::Request&, httplib::Response& res) {
+    send(res, {200, json{{"version", FOLIO_VERSION}}});
+  });
+  h.Get("/api/tags", [s](const httplib::Request&, httplib::Response& res) { send(res, api::tags(s->store)); });
+  h.Post("/api/show", [s](const httplib::Request& req, httplib::Response& res) {
+    json body;
+    if (req.body.size() > kMaxJsonBody) return send(res, api::error(400, "request body too large"));
+    if (parse_body(req, res, &body)) send(res, api::show(s->store, body));
+  });
+  h.Post("/api/copy", [s](const httplib::Request& req, httplib::Response& res) {
+    json body;
+    if (!parse_body(req, res, &body)) return;
+    std::lock_guard<std::mutex> lock(s->write_mu);
+    send(res, api::copy(s->store, body));
+  });
+  h.Delete("/api/delete", [s](const httplib::Request& req, httplib::Response& res) {
+    json body;
+    if (!parse_body(req, res, &body)) return;
+    std::lock_guard<std::mutex> lock(s->write_mu);
+    send(res, api::remove(s->store, body));
+  });
+  // HEAD is answered by the GET handler (without a body).
+  h.Get(R"(/api/blobs/([^/]+))", [s](const httplib::Request& req, httplib::Response& res) {
+    const std::string digest = req.matches[1];
+    if (!is_valid_digest(digest)) return send(res, api::error(400, "invalid digest '" + escape_for_display(digest) + "'"));
+    res.status = s->store.has_blob(digest) ? 200 : 404;
+  });
+  h.Post(R"(/api/blobs/([^/]+))",
+         [s](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+           const std::string digest = req.matches[1];
+           if (!is_valid_digest(digest)) {
+             return send(res, api::error(400, "invalid digest '" + escape_for_display(digest) + "'"));
+           }
+           if (s->store.has_blob(digest)) {
+             reader([](const char*, size_t) { return true; });  // drain
+             res.status = 200;
+             return;
+           }
+           // Streamed to disk as it arrives, hashed on the way; nothing is
+           // kept unless the digest matches.
+           auto w = s->store.start_blob(digest);
+           if (!w.ok()) return send(res, api::error(500, w.error().message));
+           Result<void> written;
+           reader([&](const char* data, size_t n) {
+             written = w->write(data, n);
+             return written.ok();
+           });
+           if (!written.ok()) return send(res, api::error(500, written.error().message));
+           auto r = w->finish();
+           if (!r.ok()) return send(res, api::error(400, r.error().message));
+           res.status = 201;
+         });
+  h.Post("/api/create", [s](const httplib::Request& req, httplib::Response& res) {
+    json body;
+    if (!parse_body(req, res, &body)) return;
+    const bool stream = body.value("stream", true);
+    std::lock_guard<std::mutex> lock(s->write_mu);
+    if (!stream) {
+      return send(res, api::create(s->store, body, [](const json&) {}));
+    }
+    // NDJSON progress; an error after the first line arrives as {"error": ...}.
+    std::string lines;
+    const api::Reply r = api::create(s->store, body, [&](const json& j) { lines += j.dump() + "\n"; });
+    if (r.status != 200 && lines.empty()) return send(res, r);
+    lines += r.body.dump() + "\n";
+    res.status = 200;
+    res.set_content(lines, "application/x-ndjson");
+  });
+}
+
+Server::~Server() = default;
+
+Result<void> Server::bind() {
+  const HostPort& a = impl_->address;
+  if (a.port == 0) {
+    impl_->port = impl_->http.bind_to_any_port(a.host);
+    if (impl_->port < 0) return make_error("cannot listen on %s: %s", a.url().c_str(), bind_failure(a).c_str());
+    return {};
+  }
+  if (!impl_->http.bind_to_port(a.host, a.port)) {
+    const std::string why = bind_failure(a);
+    return make_error("cannot listen on %s:%d: %s; is folio (or ollama) already running? Set FOLIO_HOST to another "
+                      "address, e.g. FOLIO_HOST=127.0.0.1:11435",
+                      a.host.c_str(), a.port, why.c_str());
+  }
+  impl_->port = a.port;
+  return {};
+}
+
+int Server::port() const { return impl_->port; }
+
+void Server::run() { impl_->http.listen_after_bind(); }
+
+void Server::stop() { impl_->http.stop(); }
+
+}  // namespace folio
