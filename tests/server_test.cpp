@@ -5,11 +5,20 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include "base/sha256.h"
+#include "gguf/writer.h"
 #include "memory/model_file.h"
 #include "ollama_store.h"
 #include "quantize/recipe.h"
@@ -109,11 +118,128 @@ TEST(Server, CreateErrorsAreOneLine) {
   r = testing::run_folio({"create", "m", "-f", work.file("unknown")}, "", server.env());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "Error: base model 'llama9:70b' not found\n");
+  // A name with a namespace is a model name, not a missing file.
+  write_text(work.file("ns"), "FROM someone/tales:v2\n");
+  r = testing::run_folio({"create", "m", "-f", work.file("ns")}, "", server.env());
+  EXPECT_EQ(r.err, "Error: base model 'someone/tales:v2' not found\n");
+  write_text(work.file("draft"), "FROM x\nDRAFT y\n");
+  r = testing::run_folio({"create", "m", "-f", work.file("draft")}, "", server.env());
+  EXPECT_EQ(r.err, "Error: " + work.file("draft") +
+                       " (line 2): DRAFT (a draft model for speculative decoding) is not supported yet; remove the line\n");
   r = testing::run_folio({"create", "../../etc", "-f", work.file("unknown")}, "", server.env());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("invalid model name"), std::string::npos) << r.err;
   // Nothing was written for any of the failed creates.
   EXPECT_TRUE(models.list().empty() || testing::run_process({"/usr/bin/find", models.path(), "-type", "f"}).out.empty());
+}
+
+// Sends bytes on a fresh connection and returns what comes back until the
+// server closes it (or 5 s pass).
+std::string raw_request(int port, const std::string& bytes) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    ::close(fd);
+    return "";
+  }
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  (void)::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+// A small LoRA adapter GGUF in llama.cpp's layout (general.type adapter).
+void write_lora(const std::string& path) {
+  gguf::Writer w;
+  w.set_string("general.architecture", "llama");
+  w.set_string("general.type", "adapter");
+  w.set_string("adapter.type", "lora");
+  w.set_f32("adapter.lora.alpha", 16.0f);
+  for (const char* name : {"blk.0.attn_q.weight.lora_a", "blk.0.attn_q.weight.lora_b"}) {
+    ASSERT_TRUE(w.add_tensor({name, TensorType::kF32, {64, 4}, [](int64_t, int64_t n, uint8_t* dst) -> Result<void> {
+                                std::memset(dst, 0, static_cast<size_t>(n) * 64 * sizeof(float));
+                                return {};
+                              }}).ok());
+  }
+  ASSERT_TRUE(w.write(path).ok());
+}
+
+TEST(Server, AdapterAndRequiresAreStoredAndShown) {
+  TempDir models, work;
+  ServerProcess server(models.path());
+  ASSERT_TRUE(server.ready());
+  write_lora(work.file("lora.gguf"));
+  write_text(work.file("Modelfile"), "FROM " + bundled() + "\nADAPTER ./lora.gguf\nREQUIRES 0.5.0\n");
+  RunResult r = testing::run_folio({"create", "tuned", "-f", work.file("Modelfile")}, "", server.env());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The adapter is a layer of its own, REQUIRES goes to the config blob.
+  const std::string manifest_path = models.path() + "/manifests/registry.ollama.ai/library/tuned/latest";
+  const std::vector<uint8_t> mbytes = testing::read_file(manifest_path);
+  const json manifest = json::parse(mbytes.begin(), mbytes.end());
+  std::string adapter_digest, config_digest = manifest["config"]["digest"];
+  for (const auto& l : manifest["layers"]) {
+    if (l["mediaType"] == "application/vnd.ollama.image.adapter") adapter_digest = l["digest"];
+  }
+  const std::vector<uint8_t> lora = testing::read_file(work.file("lora.gguf"));
+  EXPECT_EQ(adapter_digest, "sha256:" + sha256_hex(std::string(lora.begin(), lora.end())));
+  const std::vector<uint8_t> cbytes = testing::read_file(models.path() + "/blobs/sha256-" + config_digest.substr(7));
+  EXPECT_EQ(json::parse(cbytes.begin(), cbytes.end())["requires"], "0.5.0");
+  r = testing::run_folio({"show", "tuned", "--modelfile"}, "", server.env());
+  EXPECT_NE(r.out.find("ADAPTER " + models.path() + "/blobs/sha256-" + adapter_digest.substr(7)), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("REQUIRES 0.5.0"), std::string::npos) << r.out;
+  // A model derived from it keeps both.
+  write_text(work.file("Derived"), "FROM tuned\nSYSTEM Be brief.\n");
+  ASSERT_EQ(testing::run_folio({"create", "derived", "-f", work.file("Derived")}, "", server.env()).exit_code, 0);
+  r = testing::run_folio({"show", "derived", "--modelfile"}, "", server.env());
+  EXPECT_NE(r.out.find("ADAPTER "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("REQUIRES 0.5.0"), std::string::npos) << r.out;
+  // folio cannot apply adapters yet: run says so instead of ignoring it.
+  r = testing::run_folio({"run", "tuned", "hi"}, "", server.env());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "Error: model 'tuned:latest' uses a LoRA adapter (ADAPTER), which folio cannot apply yet; create a "
+                   "model without ADAPTER to run its base\n");
+  // An adapter that is not GGUF, or missing, is refused in one line.
+  write_text(work.file("notgguf.bin"), "not a gguf file at all");
+  write_text(work.file("Bad"), "FROM " + bundled() + "\nADAPTER ./notgguf.bin\n");
+  r = testing::run_folio({"create", "bad", "-f", work.file("Bad")}, "", server.env());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.rfind("Error: " + work.file("Bad") + " (line 2): bad GGUF file " + work.file("notgguf.bin") +
+                        ": not a GGUF file: it holds text", 0), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  // A client of the API that uploads it anyway gets a 400.
+  httplib::Client http("127.0.0.1", server.port());
+  const std::string junk = "not a gguf file at all";
+  const std::string junk_digest = "sha256:" + sha256_hex(junk);
+  ASSERT_EQ(http.Post(("/api/blobs/" + junk_digest).c_str(), junk, "application/octet-stream")->status, 201);
+  const json req = {{"model", "bad"}, {"from", "tuned"}, {"adapters", {{"x.gguf", junk_digest}}}, {"stream", false}};
+  auto res = http.Post("/api/create", req.dump(), "application/json");
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find("x.gguf: bad GGUF file"), std::string::npos) << res->body;
+  // The next server start prunes the blob no model uses (once it is an hour
+  // old), and only it.
+  const std::string junk_path = models.path() + "/blobs/sha256-" + junk_digest.substr(7);
+  ASSERT_EQ(::access(junk_path.c_str(), F_OK), 0);
+  const timespec two_hours_ago[2] = {{std::time(nullptr) - 7200, 0}, {std::time(nullptr) - 7200, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, junk_path.c_str(), two_hours_ago, 0), 0);
+  const size_t blobs_before = testing::list_dir(models.path() + "/blobs").size();
+  {
+    ServerProcess again(models.path());
+    ASSERT_TRUE(again.ready());
+  }
+  EXPECT_NE(::access(junk_path.c_str(), F_OK), 0);
+  EXPECT_EQ(testing::list_dir(models.path() + "/blobs").size(), blobs_before - 1);
+  write_text(work.file("Missing"), "FROM " + bundled() + "\nADAPTER ./gone.gguf\n");
+  r = testing::run_folio({"create", "bad", "-f", work.file("Missing")}, "", server.env());
+  EXPECT_EQ(r.err, "Error: " + work.file("Missing") + " (line 2): ADAPTER ./gone.gguf: no such file\n");
 }
 
 TEST(Server, BlobUploadsAreVerified) {
@@ -146,6 +272,49 @@ TEST(Server, BlobUploadsAreVerified) {
   EXPECT_EQ(c.Post("/api/show", R"({"model":"absent"})", "application/json")->status, 404);
   EXPECT_EQ(c.Get("/api/version")->status, 200);
   EXPECT_EQ(c.Get("/")->body, "Folio is running");
+  // Ollama's other spelling of a digest works too.
+  EXPECT_EQ(c.Head(("/api/blobs/sha256-" + good.substr(7)).c_str())->status, 200);
+  // Bodies other than blob uploads are bounded (httplib would hold them in
+  // memory): refused from the headers, before any of the body is read.
+  const std::string reply = raw_request(server.port(),
+                                        "POST /api/show HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                        "Content-Length: 40000000\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(reply.rfind("HTTP/1.1 413", 0), 0u) << reply;
+  EXPECT_NE(reply.find("request body too large (40 MB; at most 33 MB)"), std::string::npos) << reply;
+}
+
+TEST(Server, CreateStreamsNdjsonAndRefusesBadRequestsUpFront) {
+  TempDir models;
+  ServerProcess server(models.path());
+  ASSERT_TRUE(server.ready());
+  httplib::Client c("127.0.0.1", server.port());
+  // Wrong on its face: a status code, no stream.
+  auto r = c.Post("/api/create", R"({"model":"x"})", "application/json");
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(json::parse(r->body)["error"], "neither from nor files names a model");
+  r = c.Post("/api/create", R"({"model":"../x","from":"y"})", "application/json");
+  EXPECT_EQ(r->status, 400);
+  // Found wrong while working: the stream's last line is the error.
+  r = c.Post("/api/create", R"({"model":"x","from":"absent"})", "application/json");
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/x-ndjson");
+  EXPECT_EQ(r->body, "{\"error\":\"base model 'absent:latest' not found\"}\n");
+  // Not streamed: the error with its status code.
+  r = c.Post("/api/create", R"({"model":"x","from":"absent","stream":false})", "application/json");
+  EXPECT_EQ(r->status, 404);
+  // A whole create: one JSON object per line, success last.
+  const std::vector<uint8_t> gguf = testing::read_file(bundled());
+  const std::string bytes(gguf.begin(), gguf.end()), digest = "sha256:" + sha256_hex(bytes);
+  ASSERT_EQ(c.Post(("/api/blobs/" + digest).c_str(), bytes, "application/octet-stream")->status, 201);
+  r = c.Post("/api/create", json{{"model", "s"}, {"files", {{"s.gguf", digest}}}, {"system", "Hi."}}.dump(),
+             "application/json");
+  ASSERT_EQ(r->status, 200);
+  std::vector<json> lines;
+  std::istringstream in(r->body);
+  for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+  ASSERT_GE(lines.size(), 3u) << r->body;
+  EXPECT_EQ(lines.back(), json({{"status", "success"}}));
+  EXPECT_EQ(lines[lines.size() - 2], json({{"status", "writing manifest"}}));
 }
 
 TEST(Server, QuantizedCreateFollowsTheRecipe) {
@@ -179,6 +348,20 @@ TEST(Server, QuantizedCreateFollowsTheRecipe) {
                          server.env());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("eval count:           8 token(s)"), std::string::npos) << r.err;
+}
+
+TEST(Server, LogsRequestsAndStopsOnSigterm) {
+  TempDir models;
+  ServerProcess server(models.path());
+  ASSERT_TRUE(server.ready());
+  ASSERT_EQ(testing::run_folio({"list"}, "", server.env()).exit_code, 0);
+  testing::run_folio({"show", "nothing"}, "", server.env());
+  const RunResult r = server.stop();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("listening on 127.0.0.1:" + std::to_string(server.port())), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[folio] 200 | 127.0.0.1 | GET /api/tags\n"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[folio] 404 | 127.0.0.1 | POST /api/show\n"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("folio: SIGTERM received, stopping"), std::string::npos) << r.err;
 }
 
 TEST(Server, PortInUseAndNoServer) {

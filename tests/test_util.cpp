@@ -7,9 +7,12 @@
 #include <sys/socket.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -64,9 +67,11 @@ TempDir::TempDir() {
 
 TempDir::~TempDir() { remove_tree(path_); }
 
-std::vector<std::string> TempDir::list() const {
+std::vector<std::string> TempDir::list() const { return list_dir(path_); }
+
+std::vector<std::string> list_dir(const std::string& path) {
   std::vector<std::string> out;
-  if (DIR* d = ::opendir(path_.c_str())) {
+  if (DIR* d = ::opendir(path.c_str())) {
     while (dirent* e = ::readdir(d)) {
       const std::string name = e->d_name;
       if (name != "." && name != "..") out.push_back(name);
@@ -108,7 +113,35 @@ int free_port() {
   return ntohs(sa.sin_port);
 }
 
+namespace {
+
+// A peer that closes a connection mid-request must give an error, not kill
+// the test binary (as it must not kill folio).
+const bool kIgnoreSigpipe = [] {
+  std::signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
+
+// waitpid with a deadline: SIGKILL when it passes. False if it was killed.
+bool wait_for(pid_t pid, int* status, double seconds) {
+  for (double waited = 0; waited < seconds; waited += 0.01) {
+    const pid_t r = ::waitpid(pid, status, WNOHANG);
+    if (r == pid || (r < 0 && errno != EINTR)) return true;
+    ::usleep(10 * 1000);
+  }
+  ::kill(pid, SIGKILL);
+  while (::waitpid(pid, status, 0) < 0 && errno == EINTR) {
+  }
+  return false;
+}
+
+}  // namespace
+
 ServerProcess::ServerProcess(const std::string& models_dir) : models_dir_(models_dir) {
+  char tmpl[] = "/tmp/folio-serve-log-XXXXXX";
+  const int log_fd = ::mkstemp(tmpl);
+  if (log_fd >= 0) ::close(log_fd);
+  log_path_ = tmpl;
   port_ = free_port();
   std::vector<std::string> env_s = merged_env(env());
   std::vector<char*> envp;
@@ -116,12 +149,24 @@ ServerProcess::ServerProcess(const std::string& models_dir) : models_dir_(models
   envp.push_back(nullptr);
   std::string bin = FOLIO_BINARY, cmd = "serve";
   char* argv[] = {bin.data(), cmd.data(), nullptr};
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  pid_t pid;
-  if (posix_spawn(&pid, argv[0], &fa, nullptr, argv, envp.data()) == 0) pid_ = pid;
-  posix_spawn_file_actions_destroy(&fa);
+  const int log = ::open(log_path_.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    // The server dies with the test process, even when that one crashes,
+    // and holds none of its output pipes.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    ::dup2(null, 0);
+    ::dup2(log, 1);
+    ::dup2(log, 2);
+    ::execve(argv[0], argv, envp.data());
+    ::_exit(127);
+  }
+  ::close(log);
+  ::close(null);
+  if (pid > 0) pid_ = pid;
   // Ready when the port accepts connections (at most 10 s).
   for (int i = 0; i < 200 && pid_ > 0; ++i) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -140,10 +185,22 @@ ServerProcess::ServerProcess(const std::string& models_dir) : models_dir_(models
 }
 
 ServerProcess::~ServerProcess() {
-  if (pid_ <= 0) return;
+  stop();
+  ::unlink(log_path_.c_str());
+}
+
+RunResult ServerProcess::stop() {
+  RunResult r;
+  if (pid_ <= 0) return r;
   ::kill(pid_, SIGTERM);
   int status = 0;
-  ::waitpid(pid_, &status, 0);
+  const bool stopped = wait_for(pid_, &status, 10);
+  pid_ = -1;
+  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+  r.err = slurp(log_path_);
+  if (!stopped) r.err += "\n(did not stop within 10 s after SIGTERM; killed)\n";
+  return r;
 }
 
 std::vector<std::string> ServerProcess::env() const {
@@ -177,12 +234,12 @@ RunResult run_process(const std::vector<std::string>& argv_in, const std::string
   }
   posix_spawn_file_actions_destroy(&fa);
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-  }
+  const bool finished = wait_for(pid, &status, 600);
   if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
   r.out = slurp(out_path);
   r.err = slurp(err_path);
+  if (!finished) r.err += "\n(still running after 600 s; killed)\n";
   return r;
 }
 

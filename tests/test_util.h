@@ -22,6 +22,8 @@ class TempDir {
   std::string path_;
 };
 
+// Names of the entries of any directory (empty if it cannot be read).
+std::vector<std::string> list_dir(const std::string& path);
 void write_file(const std::string& path, const std::vector<uint8_t>& bytes);
 std::vector<uint8_t> read_file(const std::string& path);
 
@@ -32,7 +34,8 @@ struct RunResult {
 };
 
 // Runs argv (argv[0] a path), with stdin_text on its standard input and
-// env ("NAME=value") added to the environment, and waits.
+// env ("NAME=value") added to the environment, and waits (at most 10
+// minutes: then it is killed, so a hang fails the test instead of CI).
 RunResult run_process(const std::vector<std::string>& argv, const std::string& stdin_text = "",
                       const std::vector<std::string>& env = {});
 
@@ -46,6 +49,9 @@ class ServerProcess {
  public:
   explicit ServerProcess(const std::string& models_dir);
   ~ServerProcess();
+  // SIGTERM, then waits (SIGKILL after 10 s): the exit status and, in err,
+  // what the server wrote to stderr.
+  RunResult stop();
   int port() const { return port_; }
   bool ready() const { return ready_; }
   // FOLIO_HOST and FOLIO_MODELS for clients of this server.
@@ -56,6 +62,7 @@ class ServerProcess {
   int port_ = 0;
   bool ready_ = false;
   std::string models_dir_;
+  std::string log_path_;
 };
 
 // A TCP port on 127.0.0.1 that was free a moment ago.

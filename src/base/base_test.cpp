@@ -14,6 +14,7 @@ TEST(Strings, HumanCountAsOllama) {
   EXPECT_EQ(human_count(1312000), "1.31M");
   EXPECT_EQ(human_count(494032768), "494.03M");
   EXPECT_EQ(human_count(8030261248ull), "8.0B");
+  EXPECT_EQ(human_count(1026400000000ull), "1026.4B");  // no T, as Ollama's HumanNumber
   EXPECT_EQ(human_count(7000000000ull), "7B");
   EXPECT_EQ(human_count(671000000000ull), "671B");
   EXPECT_EQ(human_count(116829156672ull), "116.8B");

@@ -18,7 +18,6 @@ std::string trim_decimals(double v, int decimals, const char* suffix) {
 
 std::string human_count(uint64_t n) {
   const double v = static_cast<double>(n);
-  if (n >= 1000000000000ull) return trim_decimals(v / 1e12, 1, "T");
   if (n >= 1000000000ull) return trim_decimals(v / 1e9, 1, "B");
   if (n >= 1000000ull) return trim_decimals(v / 1e6, 2, "M");
   if (n >= 1000ull) return strfmt("%.0fK", v / 1e3);

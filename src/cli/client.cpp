@@ -108,18 +108,20 @@ Result<int> ApiClient::head(const std::string& path) {
   return r->status;
 }
 
-Result<void> ApiClient::upload(const std::string& path, const std::string& file) {
+Result<void> ApiClient::upload(const std::string& path, const std::string& file,
+                               const std::function<void(uint64_t, uint64_t)>& progress) {
   FOLIO_ASSIGN_OR_RETURN(uint64_t size, file_size(file));
   FILE* f = std::fopen(file.c_str(), "rb");
   if (f == nullptr) return make_error("cannot open %s", file.c_str());
   auto r = impl_->http.Post(
       path, size,
-      [f](size_t offset, size_t length, httplib::DataSink& sink) {
+      [f, size, &progress](size_t offset, size_t length, httplib::DataSink& sink) {
         std::string buf(std::min<size_t>(length, 1 << 20), '\0');
         std::fseek(f, static_cast<long>(offset), SEEK_SET);
         const size_t n = std::fread(buf.data(), 1, buf.size(), f);
         if (n == 0) return false;
         sink.write(buf.data(), n);
+        if (progress) progress(offset + n, size);
         return true;
       },
       "application/octet-stream");

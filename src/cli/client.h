@@ -28,8 +28,10 @@ class ApiClient {
                       const std::function<void(const nlohmann::json&)>& on_line);
   // HEAD: the status code.
   Result<int> head(const std::string& path);
-  // POST a local file as the request body.
-  Result<void> upload(const std::string& path, const std::string& file);
+  // POST a local file as the request body; progress (if set) gets the bytes
+  // sent so far and the total as they go.
+  Result<void> upload(const std::string& path, const std::string& file,
+                      const std::function<void(uint64_t, uint64_t)>& progress = nullptr);
 
  private:
   explicit ApiClient(HostPort address);

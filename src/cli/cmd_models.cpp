@@ -15,7 +15,9 @@
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "engine/options.h"
+#include "memory/model_file.h"
 #include "store/modelfile.h"
+#include "store/name.h"
 
 namespace folio::cli {
 
@@ -68,8 +70,9 @@ int run_rm(const std::vector<std::string>& names) {
 }
 
 // A Modelfile path value: absolute, ~/..., or relative to the Modelfile.
-std::string expand(const std::string& p, const std::string& base_dir) {
+std::string expand(std::string p, const std::string& base_dir) {
   if (!p.empty() && p[0] == '/') return p;
+  while (p.rfind("./", 0) == 0) p.erase(0, 2);
   if (p.rfind("~/", 0) == 0) {
     const char* home = std::getenv("HOME");
     return std::string(home ? home : "") + p.substr(1);
@@ -84,6 +87,33 @@ json typed(const std::string& name, const std::string& value) {
   if (info->type == OptionType::kBool) return to_lower(value) == "true" || value == "1";
   if (info->type == OptionType::kInt) return std::stoll(value);
   return std::stod(value);
+}
+
+// Makes sure the server has the local file as a blob (hashing it, uploading
+// it only if missing) and returns its digest.
+Result<std::string> ensure_blob(ApiClient& c, const std::string& local) {
+  std::fprintf(stderr, "hashing %s\n", local.c_str());
+  FOLIO_ASSIGN_OR_RETURN(std::string hex, sha256_file(local));
+  const std::string digest = "sha256:" + hex;
+  FOLIO_ASSIGN_OR_RETURN(int status, c.head("/api/blobs/" + digest));
+  if (status == 200) {
+    std::fprintf(stderr, "using existing layer %s\n", digest.c_str());
+    return digest;
+  }
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  int shown = -1;
+  FOLIO_TRY(c.upload("/api/blobs/" + digest, local, [&](uint64_t sent, uint64_t total) {
+    const int pct = total == 0 ? 100 : static_cast<int>(sent * 100 / total);
+    if (!tty || pct == shown) return;
+    shown = pct;
+    const int bar = pct / 5;
+    std::fprintf(stderr, "\rcopying file %s %3d%% %s%s %s/%s ", digest.substr(0, 19).c_str(), pct,
+                 std::string(bar, '#').c_str(), std::string(20 - bar, '.').c_str(), human_bytes(sent).c_str(),
+                 human_bytes(total).c_str());
+  }));
+  if (tty) std::fputc('\n', stderr);
+  std::fprintf(stderr, "copied %s\n", digest.c_str());
+  return digest;
 }
 
 int run_create(const std::string& name, const std::string& modelfile_path, const std::string& quantize) {
@@ -104,25 +134,30 @@ int run_create(const std::string& name, const std::string& modelfile_path, const
   json req = {{"model", name}};
   if (!quantize.empty()) req["quantize"] = quantize;
   json params = json::object(), messages = json::array(), licenses = json::array();
+  // Local files are all checked (present, a GGUF folio can read) before
+  // anything is hashed or sent, so a bad Modelfile fails in one line.
+  struct LocalFile {
+    std::string path;
+    bool adapter;
+  };
+  std::vector<LocalFile> files;
   for (const auto& cmd : mf->commands) {
-    if (cmd.name == "model") {
+    const std::string where = path + " (line " + std::to_string(cmd.line) + "): ";
+    if (cmd.name == "model" || cmd.name == "adapter") {
+      const bool adapter = cmd.name == "adapter";
       const std::string local = expand(cmd.args, base_dir);
-      const bool is_path = cmd.args.find('/') != std::string::npos ||
-                           (cmd.args.size() > 5 && cmd.args.compare(cmd.args.size() - 5, 5, ".gguf") == 0);
+      // A FROM value that is no file is a model name (user/model,
+      // hf.co/org/repo:tag), unless it can only be a path.
+      const bool looks_like_path = cmd.args[0] == '/' || cmd.args[0] == '~' || cmd.args.rfind("./", 0) == 0 ||
+                                   cmd.args.rfind("../", 0) == 0 ||
+                                   (cmd.args.size() > 5 && cmd.args.compare(cmd.args.size() - 5, 5, ".gguf") == 0) ||
+                                   !parse_model_name(cmd.args).ok();
+      const bool is_path = adapter || looks_like_path;
       if (::access(local.c_str(), R_OK) == 0) {
-        std::fprintf(stderr, "hashing %s\n", local.c_str());
-        auto hex = sha256_file(local);
-        if (!hex.ok()) return fail(hex.error().message);
-        const std::string digest = "sha256:" + *hex;
-        auto status = c->head("/api/blobs/" + digest);
-        if (!status.ok()) return fail(status.error().message);
-        if (*status != 200) {
-          std::fprintf(stderr, "uploading %s\n", digest.c_str());
-          if (auto u = c->upload("/api/blobs/" + digest, local); !u.ok()) return fail(u.error().message);
-        }
-        req["files"] = {{base_name(local), digest}};
+        if (auto f = ModelFile::open(local); !f.ok()) return fail(where + f.error().message);
+        files.push_back({local, adapter});
       } else if (is_path) {
-        return fail(path + " (line " + std::to_string(cmd.line) + "): FROM " + cmd.args + ": no such file");
+        return fail(where + (adapter ? "ADAPTER " : "FROM ") + cmd.args + ": no such file");
       } else {
         req["from"] = cmd.args;
       }
@@ -133,13 +168,21 @@ int run_create(const std::string& name, const std::string& modelfile_path, const
     } else if (cmd.name == "message") {
       const size_t sep = cmd.args.find(": ");
       messages.push_back({{"role", cmd.args.substr(0, sep)}, {"content", sep == std::string::npos ? "" : cmd.args.substr(sep + 2)}});
-    } else if (cmd.name == "adapter" || cmd.name == "requires") {
-      return fail(path + " (line " + std::to_string(cmd.line) + "): " + to_upper(cmd.name) + " is not supported yet");
+    } else if (cmd.name == "requires" || cmd.name == "renderer" || cmd.name == "parser") {
+      req[cmd.name] = cmd.args;
+    } else if (cmd.name == "draft") {
+      return fail(where + "DRAFT (a draft model for speculative decoding) is not supported yet; remove the line");
     } else {
       const json v = typed(cmd.name, cmd.args);
       if (cmd.name == "stop") params["stop"].push_back(v);
       else params[cmd.name] = v;
     }
+  }
+  for (const LocalFile& f : files) {
+    auto digest = ensure_blob(*c, f.path);
+    if (!digest.ok()) return fail(digest.error().message);
+    if (f.adapter) req["adapters"][base_name(f.path)] = *digest;
+    else req["files"] = {{base_name(f.path), *digest}};
   }
   if (!params.empty()) req["parameters"] = params;
   if (!messages.empty()) req["messages"] = messages;

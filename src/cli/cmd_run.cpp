@@ -49,6 +49,11 @@ Result<std::string> resolve_model(const std::string& arg, Options& opts) {
                                 store.root().c_str());
   const Layer* model = found->manifest.find(kMediaModel);
   if (model == nullptr) return make_error("model '%s' has no model layer", name.display().c_str());
+  if (found->manifest.find(kMediaAdapter) != nullptr) {
+    return make_error("model '%s' uses a LoRA adapter (ADAPTER), which folio cannot apply yet; create a model without "
+                      "ADAPTER to run its base",
+                      name.display().c_str());
+  }
   if (const Layer* params = found->manifest.find(kMediaParams)) {
     FOLIO_ASSIGN_OR_RETURN(std::string text, store.read_blob_text(params->digest));
     const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);

@@ -7,8 +7,10 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
+#include "base/strings.h"
 #include "cli/commands.h"
 #include "server/server.h"
 
@@ -28,6 +30,14 @@ int run_serve() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   Server server(Store::default_root(), *address);
   if (auto r = server.bind(); !r.ok()) return fail(r.error().message);
+  // As Ollama does at startup: blobs no model uses (uploads for a create
+  // that failed) are deleted, unless FOLIO_NOPRUNE is set.
+  if (const char* keep = std::getenv("FOLIO_NOPRUNE"); keep == nullptr || *keep == '\0') {
+    Store store(Store::default_root());
+    auto freed = store.prune();
+    if (!freed.ok()) std::fprintf(stderr, "folio: not pruning unused blobs: %s\n", freed.error().message.c_str());
+    else if (*freed > 0) std::fprintf(stderr, "folio: pruned unused blobs, %s freed\n", human_bytes(*freed).c_str());
+  }
   std::fprintf(stderr, "folio %s listening on %s:%d, models in %s\n", FOLIO_VERSION, address->host.c_str(), server.port(),
                Store::default_root().c_str());
   std::atomic<bool> signalled{false};

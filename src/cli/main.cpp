@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include <climits>
+#include <csignal>
 #include <cstdio>
 #include <unistd.h>
 
@@ -31,6 +32,9 @@ std::string bundled_model_path() {
 }  // namespace folio::cli
 
 int main(int argc, char** argv) {
+  // A client that goes away mid-response is an error on that connection,
+  // never the end of the server (or of a CLI talking to one).
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"folio: run large language models locally (Ollama-compatible)", "folio"};
   app.set_version_flag("-v,--version", std::string("folio version ") + FOLIO_VERSION);
   app.require_subcommand(1);

@@ -21,6 +21,8 @@ const std::vector<OptionInfo> kOptions = {
     {"repeat_last_n", OptionType::kInt, false},   {"temperature", OptionType::kFloat, false},
     {"repeat_penalty", OptionType::kFloat, false}, {"presence_penalty", OptionType::kFloat, false},
     {"frequency_penalty", OptionType::kFloat, false}, {"stop", OptionType::kStringList, false},
+    // Accepted for Ollama compatibility and ignored: folio runs on the CPU.
+    {"num_gpu", OptionType::kInt, false},         {"main_gpu", OptionType::kInt, false},
 };
 
 size_t edit_distance(std::string_view a, std::string_view b) {

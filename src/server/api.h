@@ -23,6 +23,9 @@ Reply show(const Store& store, const nlohmann::json& req);
 Reply copy(Store& store, const nlohmann::json& req);
 Reply remove(Store& store, const nlohmann::json& req);
 
+// What /api/create can refuse before any work: no or bad model name, no
+// from or files. Status 200 when none applies.
+Reply check_create_request(const nlohmann::json& req);
 // POST /api/create: emits progress objects through `emit` (NDJSON lines
 // when streaming) and returns the final reply ({"status":"success"} or an
 // error).

@@ -13,7 +13,7 @@ nlohmann::json value_json(const gguf::Value& v, bool full) {
     case ValueType::kU8: case ValueType::kU16: case ValueType::kU32: case ValueType::kU64: return v.u;
     case ValueType::kArray: {
       const gguf::Array& a = *v.array;
-      if (!full && a.size > 64) return nullptr;  // as Ollama: large arrays only when verbose
+      if (!full) return nullptr;  // as Ollama: arrays only when verbose
       nlohmann::json out = nlohmann::json::array();
       for (uint64_t i = 0; i < a.size; ++i) {
         if (a.type == ValueType::kString) out.push_back(std::string(a.strings[i]));

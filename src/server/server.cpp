@@ -50,6 +50,13 @@ bool parse_body(const httplib::Request& req, httplib::Response& res, json* out) 
   return true;
 }
 
+// A blob route's digest as the store names it: Ollama also accepts
+// "sha256-<hex>" and upper-case hex.
+std::string normal_digest(std::string d) {
+  if (d.size() == 7 + 64 && d.compare(0, 7, "sha256-") == 0) d[6] = ':';
+  return to_lower(d);
+}
+
 // Why bind failed, in words (httplib does not say).
 std::string bind_failure(const HostPort& a) {
   const int fd = ::socket(a.host.find(':') != std::string::npos ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
@@ -80,7 +87,16 @@ Server::Server(std::string models_dir, HostPort address) : impl_(std::make_uniqu
     int one = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   });
-  h.set_payload_max_length(uint64_t{1} << 40);  // blobs are large; JSON bodies are checked below
+  h.set_payload_max_length(uint64_t{1} << 40);  // blobs are large; other bodies are bounded below
+  // httplib reads a whole body into memory before a handler runs: only blob
+  // uploads (streamed to disk) may be large.
+  h.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (req.path.rfind("/api/blobs/", 0) == 0 || !req.has_header("Content-Length")) return httplib::Server::HandlerResponse::Unhandled;
+    const uint64_t n = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
+    if (n <= kMaxJsonBody) return httplib::Server::HandlerResponse::Unhandled;
+    send(res, api::error(413, "request body too large (" + human_bytes(n) + "; at most " + human_bytes(kMaxJsonBody) + ")"));
+    return httplib::Server::HandlerResponse::Handled;
+  });
   h.set_logger([](const httplib::Request& req, const httplib::Response& res) {
     std::fprintf(stderr, "[folio] %d | %s | %s %s\n", res.status, req.remote_addr.c_str(), req.method.c_str(),
                  req.path.c_str());
@@ -102,7 +118,6 @@ Server::Server(std::string models_dir, HostPort address) : impl_(std::make_uniqu
   h.Get("/api/tags", [s](const httplib::Request&, httplib::Response& res) { send(res, api::tags(s->store)); });
   h.Post("/api/show", [s](const httplib::Request& req, httplib::Response& res) {
     json body;
-    if (req.body.size() > kMaxJsonBody) return send(res, api::error(400, "request body too large"));
     if (parse_body(req, res, &body)) send(res, api::show(s->store, body));
   });
   h.Post("/api/copy", [s](const httplib::Request& req, httplib::Response& res) {
@@ -119,13 +134,13 @@ Server::Server(std::string models_dir, HostPort address) : impl_(std::make_uniqu
   });
   // HEAD is answered by the GET handler (without a body).
   h.Get(R"(/api/blobs/([^/]+))", [s](const httplib::Request& req, httplib::Response& res) {
-    const std::string digest = req.matches[1];
+    const std::string digest = normal_digest(req.matches[1]);
     if (!is_valid_digest(digest)) return send(res, api::error(400, "invalid digest '" + escape_for_display(digest) + "'"));
     res.status = s->store.has_blob(digest) ? 200 : 404;
   });
   h.Post(R"(/api/blobs/([^/]+))",
          [s](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
-           const std::string digest = req.matches[1];
+           const std::string digest = normal_digest(req.matches[1]);
            if (!is_valid_digest(digest)) {
              return send(res, api::error(400, "invalid digest '" + escape_for_display(digest) + "'"));
            }
@@ -151,18 +166,32 @@ Server::Server(std::string models_dir, HostPort address) : impl_(std::make_uniqu
   h.Post("/api/create", [s](const httplib::Request& req, httplib::Response& res) {
     json body;
     if (!parse_body(req, res, &body)) return;
-    const bool stream = body.value("stream", true);
-    std::lock_guard<std::mutex> lock(s->write_mu);
+    const bool stream = !body.contains("stream") || !body["stream"].is_boolean() || body["stream"].get<bool>();
     if (!stream) {
+      std::lock_guard<std::mutex> lock(s->write_mu);
       return send(res, api::create(s->store, body, [](const json&) {}));
     }
-    // NDJSON progress; an error after the first line arrives as {"error": ...}.
-    std::string lines;
-    const api::Reply r = api::create(s->store, body, [&](const json& j) { lines += j.dump() + "\n"; });
-    if (r.status != 200 && lines.empty()) return send(res, r);
-    lines += r.body.dump() + "\n";
+    // A request that is wrong on its face gets its status code; after that
+    // progress streams as NDJSON while the model is made, and a failure
+    // arrives as a last {"error": ...} line, as Ollama does.
+    if (api::Reply bad = api::check_create_request(body); bad.status != 200) return send(res, bad);
     res.status = 200;
-    res.set_content(lines, "application/x-ndjson");
+    res.set_chunked_content_provider("application/x-ndjson", [s, body](size_t, httplib::DataSink& sink) {
+      const auto put = [&](const json& j) {
+        const std::string line = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+        sink.write(line.data(), line.size());  // a client that left just stops reading
+      };
+      std::lock_guard<std::mutex> lock(s->write_mu);
+      // Runs after routing, outside httplib's exception handler: anything
+      // thrown here must end as the stream's last line, not the process.
+      try {
+        put(api::create(s->store, body, put).body);
+      } catch (const std::exception& e) {
+        put(json{{"error", std::string("internal error: ") + e.what()}});
+      }
+      sink.done();
+      return true;
+    });
   });
 }
 

@@ -40,6 +40,34 @@ bool is_valid_digest(std::string_view d) {
   return true;
 }
 
+std::string go_json(const std::string& compact) {
+  std::string out;
+  out.reserve(compact.size() + 16);
+  for (size_t i = 0; i < compact.size(); ++i) {
+    const char c = compact[i];
+    if (c == '\\' && i + 1 < compact.size()) {
+      const char e = compact[++i];
+      if (e == 'b') out += "\\u0008";
+      else if (e == 'f') out += "\\u000c";
+      else (out += '\\') += e;
+    } else if (c == '<') {
+      out += "\\u003c";
+    } else if (c == '>') {
+      out += "\\u003e";
+    } else if (c == '&') {
+      out += "\\u0026";
+    } else if (c == '\xE2' && i + 2 < compact.size() && compact[i + 1] == '\x80' &&
+               (compact[i + 2] == '\xA8' || compact[i + 2] == '\xA9')) {
+      out += compact[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  out += '\n';
+  return out;
+}
+
 std::string Manifest::to_json() const {
   Json j;
   j["schemaVersion"] = schema_version;
@@ -47,7 +75,7 @@ std::string Manifest::to_json() const {
   j["config"] = layer_json(config);
   j["layers"] = Json::array();
   for (const Layer& l : layers) j["layers"].push_back(layer_json(l));
-  return j.dump();
+  return go_json(j.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 
 Result<Manifest> Manifest::parse(std::string_view text) {
@@ -87,10 +115,19 @@ std::string ModelConfig::to_json() const {
   j["model_families"] = model_families;
   j["model_type"] = model_type;
   j["file_type"] = file_type;
+  if (!renderer.empty()) j["renderer"] = renderer;
+  if (!parser.empty()) j["parser"] = parser;
+  if (!requires_version.empty()) j["requires"] = requires_version;
+  const Json extra = Json::parse(extra_json, nullptr, false);
+  if (extra.is_object()) {
+    for (const auto& [k, v] : extra.items()) {
+      if (!j.contains(k)) j[k] = v;
+    }
+  }
   j["architecture"] = "amd64";
   j["os"] = "linux";
   j["rootfs"] = {{"type", "layers"}, {"diff_ids", diff_ids}};
-  return j.dump();
+  return go_json(j.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 
 Result<ModelConfig> ModelConfig::parse(std::string_view text) {
@@ -104,6 +141,18 @@ Result<ModelConfig> ModelConfig::parse(std::string_view text) {
   str("model_family", c.model_family);
   str("model_type", c.model_type);
   str("file_type", c.file_type);
+  str("requires", c.requires_version);
+  str("renderer", c.renderer);
+  str("parser", c.parser);
+  Json extra = Json::object();
+  for (const auto& [k, v] : j.items()) {
+    static const char* const kKnown[] = {"model_format", "model_family", "model_families", "model_type", "file_type",
+                                         "renderer", "parser", "requires", "architecture", "os", "rootfs"};
+    bool known = false;
+    for (const char* n : kKnown) known |= k == n;
+    if (!known) extra[k] = v;
+  }
+  c.extra_json = extra.dump();
   if (j.contains("model_families") && j["model_families"].is_array()) {
     for (const auto& f : j["model_families"]) {
       if (f.is_string()) c.model_families.push_back(f.get<std::string>());

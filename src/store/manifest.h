@@ -52,11 +52,22 @@ struct ModelConfig {
   std::vector<std::string> model_families;
   std::string model_type;  // parameter size, e.g. "1.2B"
   std::string file_type;   // e.g. "Q4_K_M"
+  std::string renderer, parser;  // the Modelfile's RENDERER / PARSER, empty if none
+  std::string requires_version;  // "requires": the Modelfile's REQUIRES, empty if none
   std::vector<std::string> diff_ids;  // digests of the layers
+  // Keys folio does not model (capabilities, remote_host, ... of newer
+  // Ollama versions), kept as a JSON object so a derived model keeps them.
+  std::string extra_json = "{}";
 
   std::string to_json() const;
   static Result<ModelConfig> parse(std::string_view json);
 };
+
+// JSON as Go's json.Encoder writes it (Ollama writes manifests, configs,
+// params and messages so): <, >, &, U+2028, U+2029 escaped as \u00XX /
+// \u20XX, \b and \f as \u0008 / \u000c, and a final newline. compact is
+// the output of nlohmann's dump(). The same bytes give the same digest.
+std::string go_json(const std::string& compact);
 
 // True for "sha256:" followed by 64 lower-case hex digits.
 bool is_valid_digest(std::string_view digest);

@@ -9,11 +9,17 @@ namespace folio {
 
 namespace {
 
-const char* const kCommands[] = {"from", "license", "template", "system", "adapter", "parameter", "message", "requires"};
+const char* const kCommands[] = {"from",  "license",   "template", "system",  "adapter", "renderer",
+                                 "parser", "draft", "parameter", "message", "requires"};
+constexpr const char* kCommandList =
+    "command must be one of \"from\", \"license\", \"template\", \"system\", \"adapter\", \"renderer\", "
+    "\"parser\", \"draft\", \"parameter\", \"message\", or \"requires\"";
 
-// Parameters Ollama accepts and ignores (with a warning).
-const char* const kDeprecated[] = {"penalize_newline", "low_vram", "f16_kv", "logits_all", "vocab_only",
-                                   "mirostat", "mirostat_tau", "mirostat_eta", "tfs_z", "numa", "num_gpu", "main_gpu"};
+// Parameters Ollama accepts and ignores (with a warning); use_mlock, which
+// Ollama dropped, is a real option here. tfs_z and numa are from older
+// Modelfiles.
+const char* const kDeprecated[] = {"penalize_newline", "low_vram",     "f16_kv",       "logits_all", "vocab_only",
+                                   "mirostat",         "mirostat_tau", "mirostat_eta", "tfs_z",      "numa"};
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 
@@ -50,7 +56,7 @@ std::string Modelfile::to_string() const {
     if (c.name == "model") {
       out += "FROM " + c.args;
     } else if (c.name == "license" || c.name == "template" || c.name == "system" || c.name == "adapter" ||
-               c.name == "requires") {
+               c.name == "requires" || c.name == "renderer" || c.name == "parser" || c.name == "draft") {
       out += to_upper(c.name) + " " + quote(c.args);
     } else if (c.name == "message") {
       const size_t sep = c.args.find(": ");
@@ -88,9 +94,11 @@ Result<Modelfile> parse_modelfile(std::string_view text) {
     const int start_line = line;
     std::string word;
     while (!at_end() && std::isalpha(static_cast<unsigned char>(text[pos]))) word += text[pos++];
+    if (is_instruction_keyword(word) && (at_end() || newline(text[pos]))) {
+      return line_error(start_line, "missing value for " + to_upper(word));
+    }
     if (word.empty() || at_end() || !is_space(text[pos]) || !is_instruction_keyword(word)) {
-      return line_error(start_line, "command must be one of \"from\", \"license\", \"template\", \"system\", "
-                                    "\"adapter\", \"parameter\", \"message\", or \"requires\"");
+      return line_error(start_line, kCommandList);
     }
     ModelfileCommand cmd;
     cmd.line = start_line;
@@ -142,7 +150,8 @@ Result<Modelfile> parse_modelfile(std::string_view text) {
       while (!at_end() && !newline(text[pos])) value += text[pos++];
       while (!value.empty() && is_space(value.back())) value.pop_back();
     }
-    if (value.empty() && cmd.name != "message") return line_error(start_line, "missing value for " + to_upper(kw));
+    const bool may_be_empty = cmd.name == "message" || cmd.name == "template" || cmd.name == "system" || cmd.name == "license";
+    if (value.empty() && !may_be_empty) return line_error(start_line, "missing value for " + to_upper(kw));
     cmd.args = role.empty() ? value : role + ": " + value;
     if (kw == "parameter") {
       bool deprecated = false;

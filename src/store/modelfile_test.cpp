@@ -31,13 +31,17 @@ TEST(Modelfile, EveryInstruction) {
       "PARAMETER num_ctx 8192\n"
       "MESSAGE user Is the sky blue?\n"
       "MESSAGE assistant Yes.\n"
-      "REQUIRES 0.5.0\n");
-  ASSERT_EQ(mf.commands.size(), 12u);
+      "REQUIRES 0.5.0\n"
+      "RENDERER qwen3-coder\n"
+      "parser qwen3-coder\n"
+      "DRAFT llama3.2:1b\n");
+  ASSERT_EQ(mf.commands.size(), 15u);
   const std::vector<std::pair<std::string, std::string>> want = {
       {"model", "llama3.2"},        {"adapter", "./lora.gguf"},    {"template", "{{ .Prompt }}"},
       {"system", "You are a pirate."}, {"license", "MIT"},          {"temperature", "0.7"},
       {"stop", "<|eot_id|>"},       {"stop", "User:"},            {"num_ctx", "8192"},
-      {"message", "user: Is the sky blue?"}, {"message", "assistant: Yes."}, {"requires", "0.5.0"}};
+      {"message", "user: Is the sky blue?"}, {"message", "assistant: Yes."}, {"requires", "0.5.0"},
+      {"renderer", "qwen3-coder"}, {"parser", "qwen3-coder"}, {"draft", "llama3.2:1b"}};
   for (size_t i = 0; i < want.size(); ++i) {
     EXPECT_EQ(mf.commands[i].name, want[i].first) << i;
     EXPECT_EQ(mf.commands[i].args, want[i].second) << i;
@@ -78,17 +82,26 @@ TEST(Modelfile, CommentsAndBlankLinesAndCase) {
 TEST(Modelfile, ErrorsCarryTheLine) {
   EXPECT_EQ(error_of("FROM x\nFROB y\n"),
             "(line 2): command must be one of \"from\", \"license\", \"template\", \"system\", \"adapter\", "
-            "\"parameter\", \"message\", or \"requires\"");
+            "\"renderer\", \"parser\", \"draft\", \"parameter\", \"message\", or \"requires\"");
   EXPECT_EQ(error_of("FROM x\n\nMESSAGE robot hi\n"),
             "(line 3): message role must be one of \"system\", \"user\", or \"assistant\"");
   EXPECT_EQ(error_of("FROM x\nPARAMETER temprature 1\n"), "(line 2): unknown option 'temprature' (did you mean temperature?)");
   EXPECT_EQ(error_of("FROM x\nPARAMETER num_ctx lots\n"), "(line 2): option num_ctx expects an integer, got 'lots'");
   EXPECT_EQ(error_of("FROM x\nSYSTEM \"\"\"never\nclosed\n"), "(line 2): the quoted value never ends; close it with \"\"\"");
   EXPECT_EQ(error_of("FROM x\nPARAMETER seed\n"), "(line 2): PARAMETER needs a name and a value");
-  EXPECT_EQ(error_of("FROM\n"), "(line 1): command must be one of \"from\", \"license\", \"template\", \"system\", "
-                                "\"adapter\", \"parameter\", \"message\", or \"requires\"");
+  EXPECT_EQ(error_of("FROM\n"), "(line 1): missing value for FROM");
+  EXPECT_EQ(error_of("FROM x\nADAPTER\n"), "(line 2): missing value for ADAPTER");
+  EXPECT_EQ(error_of("FROM x\nADAPTER \"\"\n"), "(line 2): missing value for ADAPTER");
   EXPECT_NE(error_of("SYSTEM hi\n").find("no FROM line"), std::string::npos);
   EXPECT_NE(error_of("").find("no FROM line"), std::string::npos);
+}
+
+TEST(Modelfile, EmptyTextValuesAreAllowed) {
+  const Modelfile mf = parse_ok("FROM x\nSYSTEM \"\"\nTEMPLATE \"\"\"\"\"\"\n");
+  ASSERT_EQ(mf.commands.size(), 3u);
+  EXPECT_EQ(mf.commands[1].name, "system");
+  EXPECT_EQ(mf.commands[1].args, "");
+  EXPECT_EQ(mf.commands[2].args, "");
 }
 
 TEST(Modelfile, DeprecatedParametersAreIgnored) {

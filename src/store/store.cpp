@@ -12,6 +12,7 @@
 #include <set>
 
 #include "base/fs.h"
+#include "base/log.h"
 #include "base/sha256.h"
 #include "base/strings.h"
 
@@ -19,12 +20,15 @@ namespace folio {
 
 namespace {
 
-std::vector<std::string> dir_entries(const std::string& dir) {
+// Large enough for safetensors-based manifests with thousands of layers.
+constexpr size_t kMaxManifest = 64u << 20;
+
+std::vector<std::string> dir_entries(const std::string& dir, bool hidden = false) {
   std::vector<std::string> out;
   if (DIR* d = ::opendir(dir.c_str())) {
     while (dirent* e = ::readdir(d)) {
       const std::string n = e->d_name;
-      if (n != "." && n != ".." && n[0] != '.') out.push_back(n);
+      if (n != "." && n != ".." && (hidden || n[0] != '.')) out.push_back(n);
     }
     ::closedir(d);
   }
@@ -50,15 +54,15 @@ Result<void> make_dirs(const std::string& path) {
   return {};
 }
 
-// The entry of dir equal to name ignoring case (exact match preferred).
-std::optional<std::string> find_fold(const std::string& dir, const std::string& name) {
+// The entries of dir equal to name ignoring case, an exact match first.
+std::vector<std::string> fold_matches(const std::string& dir, const std::string& name) {
   const std::string lower = to_lower(name);
-  std::optional<std::string> found;
+  std::vector<std::string> out;
   for (const std::string& e : dir_entries(dir)) {
-    if (e == name) return e;
-    if (!found && to_lower(e) == lower) found = e;
+    if (e == name) out.insert(out.begin(), e);
+    else if (to_lower(e) == lower) out.push_back(e);
   }
-  return found;
+  return out;
 }
 
 Result<std::string> read_all(const std::string& path, size_t max) {
@@ -179,7 +183,7 @@ Result<std::string> Store::read_blob_text(const std::string& digest, size_t max_
 }
 
 Result<StoredModel> Store::load(const ModelName& stored, const std::string& path) const {
-  FOLIO_ASSIGN_OR_RETURN(std::string text, read_all(path, 4u << 20));
+  FOLIO_ASSIGN_OR_RETURN(std::string text, read_all(path, kMaxManifest));
   auto m = Manifest::parse(text);
   if (!m.ok()) return make_error("%s: %s", path.c_str(), m.error().message.c_str());
   StoredModel s;
@@ -193,36 +197,61 @@ Result<StoredModel> Store::load(const ModelName& stored, const std::string& path
 }
 
 Result<std::optional<StoredModel>> Store::find(const ModelName& name) const {
-  std::string dir = manifests_dir();
-  ModelName stored;
-  std::string* parts[] = {&stored.host, &stored.ns, &stored.model, &stored.tag};
+  // Every spelling on disk that matches ignoring case is tried, the exact one
+  // first: Foo/a and foo/b may both exist (Ollama matches each part alone).
   const std::string wanted[] = {name.host, name.ns, name.model, name.tag};
-  for (int i = 0; i < 4; ++i) {
-    auto e = find_fold(dir, wanted[i]);
-    if (!e) return std::optional<StoredModel>();
-    *parts[i] = *e;
-    dir += "/" + *e;
-  }
-  FOLIO_ASSIGN_OR_RETURN(StoredModel m, load(stored, dir));
+  std::string parts[4];
+  std::function<std::optional<std::string>(int, const std::string&)> walk = [&](int level, const std::string& dir)
+      -> std::optional<std::string> {
+    if (level == 4) return ::access(dir.c_str(), R_OK) == 0 && !is_dir(dir) ? std::optional<std::string>(dir) : std::nullopt;
+    for (const std::string& e : fold_matches(dir, wanted[level])) {
+      parts[level] = e;
+      if (auto found = walk(level + 1, dir + "/" + e)) return found;
+    }
+    return std::nullopt;
+  };
+  const std::optional<std::string> path = walk(0, manifests_dir());
+  if (!path) return std::optional<StoredModel>();
+  FOLIO_ASSIGN_OR_RETURN(StoredModel m, load(ModelName{parts[0], parts[1], parts[2], parts[3]}, *path));
   return std::optional<StoredModel>(std::move(m));
 }
 
-std::vector<StoredModel> Store::list() const {
-  std::vector<StoredModel> out;
+ModelName Store::canonical(const ModelName& name) const {
+  const std::string wanted[] = {name.host, name.ns, name.model, name.tag};
+  std::string parts[4];
+  std::string dir = manifests_dir();
+  for (int i = 0; i < 4; ++i) {
+    const std::vector<std::string> m = fold_matches(dir, wanted[i]);
+    parts[i] = m.empty() ? wanted[i] : m.front();
+    dir += "/" + parts[i];
+  }
+  return ModelName{parts[0], parts[1], parts[2], parts[3]};
+}
+
+// Calls fn(name, path) for every file four levels under manifests/, until
+// fn returns false.
+void Store::for_each_manifest_file(const std::function<bool(const ModelName&, const std::string&)>& fn) const {
   const std::string base = manifests_dir();
   for (const std::string& host : dir_entries(base)) {
     for (const std::string& ns : dir_entries(base + "/" + host)) {
       for (const std::string& model : dir_entries(base + "/" + host + "/" + ns)) {
         const std::string mdir = base + "/" + host + "/" + ns + "/" + model;
         for (const std::string& tag : dir_entries(mdir)) {
-          const ModelName n{host, ns, model, tag};
-          if (!parse_model_name(n.display()).ok()) continue;  // not a name folio or Ollama would write
-          auto m = load(n, mdir + "/" + tag);
-          if (m.ok()) out.push_back(std::move(m).value());
+          if (!fn(ModelName{host, ns, model, tag}, mdir + "/" + tag)) return;
         }
       }
     }
   }
+}
+
+std::vector<StoredModel> Store::list() const {
+  std::vector<StoredModel> out;
+  for_each_manifest_file([&](const ModelName& n, const std::string& path) {
+    if (!parse_model_name(n.display()).ok()) return true;  // not a name folio or Ollama would write
+    auto m = load(n, path);
+    if (m.ok()) out.push_back(std::move(m).value());
+    return true;
+  });
   std::sort(out.begin(), out.end(), [](const StoredModel& a, const StoredModel& b) {
     return to_lower(a.name.display()) < to_lower(b.name.display());
   });
@@ -237,16 +266,35 @@ Result<void> Store::put_manifest(const ModelName& name, const Manifest& m) {
        }()) {
     if (!has_blob(l->digest)) return make_error("blob %s is missing from the store", l->digest.c_str());
   }
-  // An existing model of the same name in another case keeps its spelling.
-  ModelName target = name;
+  return put_manifest_bytes(name, m.to_json());
+}
+
+Result<void> Store::put_manifest_bytes(const ModelName& name, const std::string& bytes) {
+  // Each part keeps the spelling it already has on disk, in any case.
   FOLIO_ASSIGN_OR_RETURN(std::optional<StoredModel> existing, find(name));
-  if (existing) target = existing->name;
+  const ModelName target = existing ? existing->name : canonical(name);
   const std::string path = manifests_dir() + "/" + target.manifest_path();
   FOLIO_TRY(make_dirs(dir_name(path)));
   FOLIO_ASSIGN_OR_RETURN(AtomicFile f, AtomicFile::create(path));
-  const std::string json = m.to_json();
-  FOLIO_TRY(f.write(json.data(), json.size()));
-  return f.commit();
+  FOLIO_TRY(f.write(bytes.data(), bytes.size()));
+  FOLIO_TRY(f.commit());
+  // A replaced model's blobs that nothing uses any more go.
+  if (existing) delete_unused(existing->manifest, name);
+  return {};
+}
+
+void Store::delete_unused(const Manifest& old, const ModelName& name) {
+  auto used = referenced_blobs();
+  if (!used.ok()) {
+    FOLIO_LOG_WARN("keeping the blobs of %s: %s", name.display().c_str(), used.error().message.c_str());
+    return;
+  }
+  std::vector<std::string> candidates{old.config.digest};
+  for (const Layer& l : old.layers) candidates.push_back(l.digest);
+  for (const std::string& d : candidates) {
+    if (used->count(d)) continue;
+    if (auto p = blob_path(d); p.ok()) ::unlink(p->c_str());
+  }
 }
 
 Result<void> Store::remove(const ModelName& name) {
@@ -257,25 +305,58 @@ Result<void> Store::remove(const ModelName& name) {
   // Empty directories up to manifests/ go too.
   std::string dir = dir_name(path);
   while (dir.size() > manifests_dir().size() && ::rmdir(dir.c_str()) == 0) dir = dir_name(dir);
-  // Blobs that no remaining manifest names.
-  std::set<std::string> used;
-  for (const StoredModel& m : list()) {
-    used.insert(m.manifest.config.digest);
-    for (const Layer& l : m.manifest.layers) used.insert(l.digest);
-  }
-  std::vector<std::string> candidates{found->manifest.config.digest};
-  for (const Layer& l : found->manifest.layers) candidates.push_back(l.digest);
-  for (const std::string& d : candidates) {
-    if (used.count(d)) continue;
-    if (auto p = blob_path(d); p.ok()) ::unlink(p->c_str());
-  }
+  // Blobs that no remaining manifest names (all kept if one is unreadable).
+  delete_unused(found->manifest, name);
   return {};
+}
+
+Result<std::set<std::string>> Store::referenced_blobs() const {
+  std::set<std::string> used;
+  Error failure;
+  bool failed = false;
+  for_each_manifest_file([&](const ModelName&, const std::string& path) {
+    auto text = read_all(path, kMaxManifest);
+    auto m = text.ok() ? Manifest::parse(*text) : Result<Manifest>(text.error());
+    if (!m.ok()) {
+      failure = make_error("%s: %s", path.c_str(), m.error().message.c_str());
+      failed = true;
+      return false;
+    }
+    used.insert(m->config.digest);
+    for (const Layer& l : m->layers) used.insert(l.digest);
+    return true;
+  });
+  if (failed) return failure;
+  return used;
+}
+
+Result<uint64_t> Store::prune(std::chrono::seconds min_age) {
+  FOLIO_ASSIGN_OR_RETURN(std::set<std::string> used, referenced_blobs());
+  uint64_t freed = 0;
+  const std::time_t now = std::time(nullptr);
+  for (const std::string& entry : dir_entries(blobs_dir(), true)) {
+    const std::string path = blobs_dir() + "/" + entry;
+    // Complete blobs only: Ollama's "sha256-<hex>-partial*" files belong to
+    // a pull in progress, and anything else is not ours.
+    const bool blob = entry.size() == 7 + 64 && entry.rfind("sha256-", 0) == 0;
+    if (blob && used.count("sha256:" + entry.substr(7))) continue;
+    if (!blob && entry.rfind(".quantize-", 0) != 0) continue;
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (now - st.st_mtime < min_age.count()) continue;  // maybe uploaded for a create about to come
+    if (::unlink(path.c_str()) == 0) freed += static_cast<uint64_t>(st.st_size);
+  }
+  return freed;
 }
 
 Result<void> Store::copy(const ModelName& src, const ModelName& dst) {
   FOLIO_ASSIGN_OR_RETURN(std::optional<StoredModel> found, find(src));
   if (!found) return make_error("model '%s' not found", src.display().c_str());
-  return put_manifest(dst, found->manifest);
+  if (found->name.equal_fold(dst)) return {};  // copying onto itself
+  // The manifest's bytes, as they are: the copy has the same ID, and fields
+  // folio does not model survive.
+  FOLIO_ASSIGN_OR_RETURN(std::string bytes, read_all(manifests_dir() + "/" + found->name.manifest_path(), kMaxManifest));
+  return put_manifest_bytes(dst, bytes);
 }
 
 }  // namespace folio

@@ -7,11 +7,13 @@
 // the file system (rename).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -77,10 +79,24 @@ class Store {
   Result<void> put_manifest(const ModelName& name, const Manifest& m);
   // Deletes a model and the blobs no other manifest uses.
   Result<void> remove(const ModelName& name);
+  // Deletes every blob no manifest names (uploads of a create that failed,
+  // leftovers of a crash) and returns how many bytes that freed. Deletes
+  // nothing when some manifest cannot be read, since its blobs are unknown.
+  // Only safe while nothing uploads: folio serve runs it at startup.
+  // Blobs younger than min_age are kept (Ollama waits an hour).
+  Result<uint64_t> prune(std::chrono::seconds min_age = std::chrono::hours(1));
   Result<void> copy(const ModelName& src, const ModelName& dst);
 
  private:
   Result<StoredModel> load(const ModelName& stored, const std::string& path) const;
+  // name with each part spelled as a directory on disk already spells it.
+  ModelName canonical(const ModelName& name) const;
+  Result<void> put_manifest_bytes(const ModelName& name, const std::string& bytes);
+  // Deletes the blobs of old that no manifest names now.
+  void delete_unused(const Manifest& old, const ModelName& name);
+  void for_each_manifest_file(const std::function<bool(const ModelName&, const std::string&)>& fn) const;
+  // The digests every manifest file names; an error if one is unreadable.
+  Result<std::set<std::string>> referenced_blobs() const;
   std::string manifests_dir() const { return root_ + "/manifests"; }
   std::string blobs_dir() const { return root_ + "/blobs"; }
 

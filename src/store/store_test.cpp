@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/sha256.h"
 #include "store/modelfile.h"
@@ -53,7 +54,7 @@ TEST(Store, ReadsAStoreWrittenAsOllamaWritesIt) {
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].name.display(), "stories:latest");
   EXPECT_EQ(all[0].digest, sha256_hex(o.manifest_text));  // the ID `ollama list` shows
-  EXPECT_EQ(all[0].size, 189u + 1185376 + 13 + 34);
+  EXPECT_EQ(all[0].size, 190u + 1185376 + 13 + 35);
   auto found = s.find(*parse_model_name("Stories"));  // case-insensitive
   ASSERT_TRUE(found.ok());
   ASSERT_TRUE(found->has_value());
@@ -84,6 +85,98 @@ TEST(Store, CopyAndRemoveKeepSharedBlobs) {
   auto missing = s.remove(*parse_model_name("nope"));
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().message, "model 'nope:latest' not found");
+}
+
+TEST(Store, PruneDeletesOnlyUnusedBlobsAndNothingWhenInDoubt) {
+  OllamaStore o;
+  Store s(o.dir.path());
+  auto orphan = s.put_blob_bytes("uploaded for a create that failed");
+  ASSERT_TRUE(orphan.ok());
+  testing::write_file(o.dir.file("blobs/.quantize-123-Q4_0.gguf"), {1, 2, 3});
+  testing::write_file(o.dir.file("blobs/notes.txt"), {'x'});  // not ours: kept
+  const std::string partial = "blobs/sha256-" + std::string(64, 'c') + "-partial-0";
+  testing::write_file(o.dir.file(partial), {'p'});  // an Ollama pull in progress: kept
+  // Fresh blobs may belong to a create about to come: kept for an hour.
+  auto kept = s.prune();
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(*kept, 0u);
+  EXPECT_TRUE(s.has_blob(*orphan));
+  // An unreadable manifest: its blobs are unknown, so nothing goes.
+  ASSERT_EQ(::mkdir(o.dir.file("manifests/registry.ollama.ai/library/broken").c_str(), 0755), 0);
+  testing::write_file(o.dir.file("manifests/registry.ollama.ai/library/broken/latest"), {'{'});
+  EXPECT_FALSE(s.prune(std::chrono::seconds(0)).ok());
+  EXPECT_TRUE(s.has_blob(*orphan));
+  ASSERT_EQ(::unlink(o.dir.file("manifests/registry.ollama.ai/library/broken/latest").c_str()), 0);
+  auto freed = s.prune(std::chrono::seconds(0));
+  ASSERT_TRUE(freed.ok()) << freed.error().message;
+  EXPECT_EQ(*freed, 33u + 3u);
+  EXPECT_FALSE(s.has_blob(*orphan));
+  EXPECT_TRUE(s.has_blob(o.model_digest));
+  EXPECT_TRUE(s.has_blob(o.config_digest));
+  EXPECT_TRUE(s.find(*parse_model_name("stories"))->has_value());
+  EXPECT_EQ(::access(o.dir.file("blobs/notes.txt").c_str(), F_OK), 0);
+  EXPECT_NE(::access(o.dir.file("blobs/.quantize-123-Q4_0.gguf").c_str(), F_OK), 0);
+  EXPECT_EQ(::access(o.dir.file(partial).c_str(), F_OK), 0);
+}
+
+// A manifest of one model layer holding `weights`, its blobs stored.
+Manifest one_layer_manifest(Store& s, const std::string& weights) {
+  Manifest m;
+  m.config = {kMediaConfig, *s.put_blob_bytes("{}"), 2, ""};
+  m.layers.push_back({kMediaModel, *s.put_blob_bytes(weights), weights.size(), ""});
+  return m;
+}
+
+TEST(Store, NamesMatchCaseInsensitivelyPartByPart) {
+  TempDir dir;
+  Store s(dir.path());
+  const Manifest m = one_layer_manifest(s, "weights");
+  // Two spellings of one model directory, as a case-sensitive disk allows.
+  ASSERT_TRUE(s.put_manifest(*parse_model_name("Foo:a"), m).ok());
+  ASSERT_EQ(::mkdir(dir.file("manifests/registry.ollama.ai/library/foo").c_str(), 0755), 0);
+  const std::string text = m.to_json();
+  testing::write_file(dir.file("manifests/registry.ollama.ai/library/foo/b"), {text.begin(), text.end()});
+  for (const char* n : {"foo:b", "FOO:B", "Foo:b", "fOo:A"}) {
+    auto f = s.find(*parse_model_name(n));
+    ASSERT_TRUE(f.ok() && f->has_value()) << n;
+  }
+  EXPECT_EQ((*s.find(*parse_model_name("FOO:B")))->name.display(), "foo:b");
+  // A new tag goes under the spelling already on disk (the exact one first).
+  ASSERT_TRUE(s.put_manifest(*parse_model_name("FOO:c"), m).ok());
+  EXPECT_EQ(testing::list_dir(dir.file("manifests/registry.ollama.ai/library")).size(), 2u);
+  EXPECT_EQ((*s.find(*parse_model_name("foo:C")))->name.model.size(), 3u);
+}
+
+TEST(Store, CopyKeepsTheManifestBytesAndReplacingFreesBlobs) {
+  OllamaStore o;
+  Store s(o.dir.path());
+  ASSERT_TRUE(s.copy(*parse_model_name("stories"), *parse_model_name("twin")).ok());
+  EXPECT_EQ((*s.find(*parse_model_name("twin")))->digest, sha256_hex(o.manifest_text));  // the same ID
+  ASSERT_TRUE(s.copy(*parse_model_name("stories"), *parse_model_name("STORIES")).ok());  // onto itself: nothing
+  EXPECT_EQ(s.list().size(), 2u);
+  // Replacing "twin" with another model drops blobs only it used.
+  const Manifest m = one_layer_manifest(s, "other weights");
+  const std::string other = m.layers[0].digest;
+  ASSERT_TRUE(s.put_manifest(*parse_model_name("twin"), m).ok());
+  EXPECT_TRUE(s.has_blob(o.model_digest));  // still used by stories
+  ASSERT_TRUE(s.put_manifest(*parse_model_name("stories"), m).ok());
+  EXPECT_FALSE(s.has_blob(o.model_digest));
+  EXPECT_FALSE(s.has_blob(o.template_digest));
+  EXPECT_TRUE(s.has_blob(other));
+}
+
+TEST(Store, GoJsonMatchesGosEncoder) {
+  // Bytes as Go's json.NewEncoder(w).Encode(v) writes them.
+  EXPECT_EQ(go_json(R"({"a":"<b> & c"})"), "{\"a\":\"\\u003cb\\u003e \\u0026 c\"}\n");
+  EXPECT_EQ(go_json(R"(["\b\f\n\t\\b"])"), "[\"\\u0008\\u000c\\n\\t\\\\b\"]\n");
+  EXPECT_EQ(go_json("[\"\xE2\x80\xA8\xE2\x80\xA9\xE2\x82\xAC\"]"), "[\"\\u2028\\u2029\xE2\x82\xAC\"]\n");
+  // Unknown config keys survive a parse and a write.
+  auto c = ModelConfig::parse(R"({"model_format":"gguf","renderer":"r","capabilities":["completion"],"remote_host":"h"})");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->renderer, "r");
+  const std::string out = c->to_json();
+  EXPECT_NE(out.find(R"("renderer":"r","capabilities":["completion"],"remote_host":"h","architecture")"), std::string::npos)
+      << out;
 }
 
 TEST(Store, BlobsAreVerifiedAndAtomic) {
@@ -128,7 +221,7 @@ TEST(Store, WritesOllamasFormatsFieldByField) {
   c.diff_ids = {blob};
   EXPECT_EQ(c.to_json(),
             R"({"model_format":"gguf","model_family":"llama","model_families":["llama"],"model_type":"1.2B","file_type":"Q4_K_M","architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[")" +
-                blob + R"("]}})");
+                blob + R"("]}})" "\n");  // Go's json.Encoder ends with a newline
   const std::string cfg = *s.put_blob_bytes(c.to_json());
   Manifest m;
   m.config = {kMediaConfig, cfg, c.to_json().size(), ""};
@@ -138,7 +231,7 @@ TEST(Store, WritesOllamasFormatsFieldByField) {
   EXPECT_EQ(std::string(written.begin(), written.end()),
             R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":")" +
                 cfg + R"(","size":)" + std::to_string(c.to_json().size()) +
-                R"(},"layers":[{"mediaType":"application/vnd.ollama.image.model","digest":")" + blob + R"(","size":7}]})");
+                R"(},"layers":[{"mediaType":"application/vnd.ollama.image.model","digest":")" + blob + R"(","size":7}]})" "\n");
   EXPECT_TRUE(testing::read_file(dir.path() + "/blobs/sha256-" + blob.substr(7)).size() == 7);
 }
 
