@@ -10,6 +10,7 @@
 #include "memory/model_file.h"
 #include "quantize/quantize_model.h"
 #include "server/api.h"
+#include "template/library.h"
 
 namespace folio::api {
 
@@ -214,6 +215,26 @@ Reply create(Store& store, const json& req, const std::function<void(const json&
   }
   const Layer* model_layer = layers.find(kMediaModel);
   if (model_layer == nullptr) return error(400, "no model: from names none and files hold no model GGUF");
+  // A new GGUF without a TEMPLATE in the request gets the library template
+  // closest to its tokenizer.chat_template, with that template's stop
+  // parameters, as Ollama does.
+  if (have_model_file && !is_text(req, "template")) {
+    if (auto f = ModelFile::open(*store.blob_path(model_layer->digest)); f.ok()) {
+      const std::optional<std::string_view> jinja = f->meta().get_string("tokenizer.chat_template");
+      if (const tmpl::NamedTemplate* t = jinja ? tmpl::match_chat_template(*jinja) : nullptr) {
+        auto tl = text_layer(store, kMediaTemplate, t->text);
+        if (!tl.ok()) return error(500, tl.error().message);
+        layers.set(*tl);
+        if (!t->stop.empty()) {
+          auto pl = text_layer(store, kMediaParams, go_json(json{{"stop", t->stop}}.dump()));
+          if (!pl.ok()) return error(500, pl.error().message);
+          layers.set(*pl);
+        }
+        emit({{"status", "using autodetected template " + t->name}});
+      }
+    }
+    model_layer = layers.find(kMediaModel);
+  }
 
   // The model must be a GGUF folio can read.
   const std::string model_path = *store.blob_path(model_layer->digest);

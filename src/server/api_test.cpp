@@ -10,6 +10,9 @@
 #include <cstring>
 
 #include "gguf/writer.h"
+#include "memory/model_file.h"
+#include "synth/synth.h"
+#include "template/library.h"
 #include "ollama_store.h"
 
 namespace folio {
@@ -123,6 +126,45 @@ TEST(Api, FilesAreSortedByWhatTheyHold) {
   const api::Reply two = api::create(
       store, {{"model", "x"}, {"files", {{"a.gguf", o.model_digest}, {"b.gguf", o.model_digest}}}}, [](const json&) {});
   EXPECT_EQ(two.status, 400);
+}
+
+TEST(Api, CreateDetectsTheChatTemplateOfAGguf) {
+  TempDir work;
+  Store store(work.file("models"));
+  // A vocabulary carrying a ChatML-style jinja chat template, and a model with it.
+  auto src = ModelFile::open(std::string(FOLIO_MODELS_DIR) + "/stories260K.gguf");
+  ASSERT_TRUE(src.ok());
+  gguf::Writer vocab;
+  for (const auto& kv : src->meta().kvs()) {
+    if (std::string_view(kv.key).rfind("tokenizer.", 0) == 0) vocab.set_value(kv.key, kv.value);
+  }
+  const std::string jinja =
+      "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + "
+      "'\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+  vocab.set_string("tokenizer.chat_template", jinja);
+  ASSERT_TRUE(vocab.write(work.file("vocab.gguf")).ok());
+  synth::SynthOptions o;
+  o.shape = *synth::find_preset("tiny");
+  o.quant = "F32";
+  o.vocab_path = work.file("vocab.gguf");
+  ASSERT_TRUE(synth::synthesize(o, work.file("m.gguf")).ok());
+  auto digest = store.put_blob_file(work.file("m.gguf"));
+  ASSERT_TRUE(digest.ok());
+  std::vector<std::string> status;
+  const api::Reply r = api::create(store, {{"model", "chat"}, {"files", {{"m.gguf", *digest}}}, {"parameters", {{"top_k", 5}}}},
+                                   [&](const json& j) { status.push_back(j["status"]); });
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_NE(std::find(status.begin(), status.end(), "using autodetected template chatml"), status.end());
+  const api::Reply s = api::show(store, {{"model", "chat"}});
+  EXPECT_EQ(s.body["template"], tmpl::find_named_template("chatml")->text);
+  // The template's stop strings, with the request's parameters merged over them.
+  EXPECT_EQ(s.body["parameters"],
+            "stop                           \"<|im_start|>\"\nstop                           \"<|im_end|>\"\n"
+            "top_k                          5");
+  // A TEMPLATE in the request wins.
+  ASSERT_EQ(api::create(store, {{"model", "own"}, {"files", {{"m.gguf", *digest}}}, {"template", "{{ .Prompt }}"}},
+                        [](const json&) {}).status, 200);
+  EXPECT_EQ(api::show(store, {{"model", "own"}}).body["template"], "{{ .Prompt }}");
 }
 
 TEST(Api, CopyAndDeleteStatusCodes) {
