@@ -1,5 +1,10 @@
 #include "engine/generate.h"
 
+#include <optional>
+
+#include "engine/json_constraint.h"
+
+#include <algorithm>
 #include <chrono>
 
 #include "engine/sampler.h"
@@ -14,7 +19,8 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 Result<GenerateStats> generate(const Model& model, Context& ctx, const Tokenizer& tok, const std::vector<int32_t>& prompt,
-                               const Options& opts, const std::function<bool(std::string_view)>& on_text) {
+                               const Options& opts, const std::function<bool(std::string_view)>& on_text,
+                               int64_t reuse) {
   const int64_t n_ctx = ctx.n_ctx(), n_vocab = model.hparams().n_vocab;
   const int64_t n_prompt = static_cast<int64_t>(prompt.size());
   if (n_prompt == 0) return make_error("the prompt is empty");
@@ -27,15 +33,16 @@ Result<GenerateStats> generate(const Model& model, Context& ctx, const Tokenizer
   }
   GenerateStats st;
   std::vector<float> logits(static_cast<size_t>(n_vocab));
-  ctx.set_n_past(0);
+  reuse = std::clamp<int64_t>(reuse, 0, std::min(n_prompt - 1, ctx.n_past()));
+  ctx.set_n_past(reuse);
   auto t0 = std::chrono::steady_clock::now();
   const auto t_prompt = t0;
   const int64_t batch = std::max<int64_t>(1, opts.num_batch);
-  for (int64_t i = 0; i < n_prompt; i += batch) {
+  for (int64_t i = reuse; i < n_prompt; i += batch) {
     const int64_t n = std::min(batch, n_prompt - i);
     model.forward(ctx, prompt.data() + i, n, false, logits.data());
   }
-  st.prompt_eval_count = n_prompt;
+  st.prompt_eval_count = n_prompt - reuse;
   st.prompt_eval_seconds = seconds_since(t0);
 
   Sampler sampler(opts);
@@ -46,8 +53,23 @@ Result<GenerateStats> generate(const Model& model, Context& ctx, const Tokenizer
   t0 = std::chrono::steady_clock::now();
   bool cancelled = false;
   st.done_reason = "length";
+  // format: only tokens that keep the output a valid document, and the
+  // end only once it is complete.
+  std::optional<JsonConstraint> json;
+  if (opts.format) json.emplace(opts.format);
+  const auto allowed = [&](int32_t id) {
+    if (tok.is_eog(id)) return json->done();
+    const std::string piece = tok.piece(id, false);
+    return !piece.empty() && json->accepts(piece);
+  };
   while (st.eval_count < limit) {
-    const int32_t id = sampler.sample(logits.data(), n_vocab, history);
+    const int32_t id = json ? sampler.sample(logits.data(), n_vocab, history, allowed)
+                            : sampler.sample(logits.data(), n_vocab, history);
+    if (id < 0) {  // the constraint allows nothing more (cannot happen with a sane vocabulary)
+      st.done_reason = "stop";
+      break;
+    }
+    if (json && !tok.is_eog(id)) json->feed(tok.piece(id, false));
     if (st.first_token_seconds == 0) st.first_token_seconds = seconds_since(t_prompt);
     if (tok.is_eog(id)) {
       st.done_reason = "stop";

@@ -29,9 +29,13 @@ struct GenerateStats {
 
 // on_text receives text as it becomes safe to show (whole UTF-8
 // characters, nothing of a stop string); returning false cancels (e.g. the
-// client went away). The prompt is evaluated from position 0 of ctx.
+// client went away). The prompt is evaluated from position `reuse` of
+// ctx: its first `reuse` tokens are already in the KV cache (a previous
+// turn's prefix); at least the last prompt token is always evaluated.
+// After the call ctx.n_past() tokens of prompt + stats.tokens are cached.
 // Errors: empty prompt, prompt longer than the context.
 Result<GenerateStats> generate(const Model& model, Context& ctx, const Tokenizer& tok, const std::vector<int32_t>& prompt,
-                               const Options& opts, const std::function<bool(std::string_view)>& on_text);
+                               const Options& opts, const std::function<bool(std::string_view)>& on_text,
+                               int64_t reuse = 0);
 
 }  // namespace folio

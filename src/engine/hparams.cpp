@@ -64,6 +64,11 @@ Result<Hparams> read_hparams(const gguf::File& meta, const std::string& arch) {
   }
   FOLIO_ASSIGN_OR_RETURN(h.n_expert, optional_int(meta, a + "expert_count", 0));
   FOLIO_ASSIGN_OR_RETURN(h.n_expert_used, optional_int(meta, a + "expert_used_count", 0));
+  FOLIO_ASSIGN_OR_RETURN(h.pooling, optional_int(meta, a + "pooling_type", 0));
+  if (h.pooling < 0 || h.pooling > 3) {
+    return make_error("model metadata %spooling_type is %lld; folio knows none (0), mean (1), cls (2) and last (3)",
+                      a.c_str(), static_cast<long long>(h.pooling));
+  }
   // Bounds far above any real model, so that products of these numbers
   // (widths, cache sizes) cannot overflow.
   struct Bound {

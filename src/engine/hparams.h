@@ -27,6 +27,7 @@ struct Hparams {
   float rope_freq_scale = 1.f;  // 1 / rope.scaling.factor for linear scaling
   int64_t n_expert = 0;
   int64_t n_expert_used = 0;
+  int64_t pooling = 0;       // pooling_type: 0 none (last token), 1 mean, 2 cls (first), 3 last
 
   int64_t n_gqa() const { return n_head / n_head_kv; }
 };

@@ -1,5 +1,6 @@
 #include "engine/loader.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "base/checked.h"
@@ -74,7 +75,7 @@ Result<std::unique_ptr<Context>> LoadedModel::new_context() const {
   return ctx;
 }
 
-Result<LoadedModel> plan_model(const std::string& path, const Options& opts) {
+Result<LoadedModel> plan_model(const std::string& path, const Options& opts, int64_t num_parallel) {
   LoadedModel m;
   FOLIO_ASSIGN_OR_RETURN(ModelFile file, ModelFile::open(path, {LoadMode::kMmap, false}));
   m.file = std::make_unique<ModelFile>(std::move(file));
@@ -88,6 +89,7 @@ Result<LoadedModel> plan_model(const std::string& path, const Options& opts) {
   m.n_ctx = std::min(opts.num_ctx, hp.n_ctx_train);
   m.n_threads = opts.num_thread > 0 ? static_cast<int>(opts.num_thread) : physical_cores();
   FOLIO_ASSIGN_OR_RETURN(m.request, plan_request(opts, m.n_ctx));
+  m.request.num_parallel = std::max<int64_t>(1, num_parallel);
   const PlanRequest& req = m.request;
   m.facts = probe_system();
   uint64_t cached = 0;
@@ -100,8 +102,8 @@ Result<LoadedModel> plan_model(const std::string& path, const Options& opts) {
   return m;
 }
 
-Result<LoadedModel> load_for_inference(const std::string& path, const Options& opts) {
-  FOLIO_ASSIGN_OR_RETURN(LoadedModel m, plan_model(path, opts));
+Result<LoadedModel> load_for_inference(const std::string& path, const Options& opts, int64_t num_parallel) {
+  FOLIO_ASSIGN_OR_RETURN(LoadedModel m, plan_model(path, opts, num_parallel));
   if (m.plan.verdict == Verdict::kRefused) return make_error("cannot load %s: %s", path.c_str(), m.plan.refusal().c_str());
   if (m.plan.mode != LoadMode::kMmap || m.plan.lock) {
     // Reopen as planned: read into memory and/or locked. The model's views

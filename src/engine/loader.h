@@ -53,11 +53,12 @@ struct LoadedModel {
 // layer ahead from a helper thread (off by default).
 bool readahead_enabled();
 
-// Plans without loading (folio plan): the model file is mapped and parsed only.
-Result<LoadedModel> plan_model(const std::string& path, const Options& opts);
+// Plans without loading (folio plan): the model file is mapped and parsed
+// only. num_parallel: KV caches the server will create (one per slot).
+Result<LoadedModel> plan_model(const std::string& path, const Options& opts, int64_t num_parallel = 1);
 
 // Plans, then loads as planned. A refusal is an Error whose message is the
 // plan's (the cause with numbers and the remedies).
-Result<LoadedModel> load_for_inference(const std::string& path, const Options& opts);
+Result<LoadedModel> load_for_inference(const std::string& path, const Options& opts, int64_t num_parallel = 1);
 
 }  // namespace folio

@@ -26,6 +26,11 @@ class Model {
   // checks that the tokens fit the context and are < n_vocab.
   virtual void forward(Context& ctx, const int32_t* tokens, int64_t n, bool all_logits, float* logits) const = 0;
 
+  // As forward, but writes the final normed hidden state of every token
+  // (n rows of n_embd: the input of the output projection) instead of
+  // logits. Embeddings are pooled from these.
+  virtual void hidden(Context& ctx, const int32_t* tokens, int64_t n, float* out) const = 0;
+
   // When the weights do not fit in RAM (the plan says "paged"), read the
   // next layer's weights ahead while the current one computes, so disk
   // reads overlap with compute; null turns it off. The ReadAhead must

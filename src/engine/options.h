@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,6 +36,9 @@ struct Options {
   int64_t num_thread = 0;         // 0: physical cores
   std::optional<bool> use_mmap;   // unset: automatic
   bool use_mlock = false;
+  // The request's `format` ("json" or a JSON schema): output constrained to
+  // it. Not an option by name; set by the API.
+  std::shared_ptr<const class JsonGrammar> format;
 };
 
 enum class OptionType { kInt, kFloat, kBool, kStringList };

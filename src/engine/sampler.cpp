@@ -1,5 +1,7 @@
 #include "engine/sampler.h"
 
+#include <limits>
+
 #include <algorithm>
 #include <cmath>
 #include <unordered_map>
@@ -98,7 +100,23 @@ void Sampler::min_p(float p) {
   if (!kept.empty()) cand_ = std::move(kept);
 }
 
-int32_t Sampler::sample(const float* logits, int64_t n_vocab, const std::vector<int32_t>& history) {
+int32_t Sampler::sample(const float* logits, int64_t n_vocab, const std::vector<int32_t>& history,
+                        const std::function<bool(int32_t)>& allowed) {
+  const int32_t id = draw(logits, n_vocab, history);
+  if (!allowed || allowed(id)) return id;
+  // The choice breaks the constraint: draw again among the tokens it
+  // allows (llama.cpp's grammar sampling does the same).
+  std::vector<float> masked(logits, logits + n_vocab);
+  bool any = false;
+  for (int64_t i = 0; i < n_vocab; ++i) {
+    if (allowed(static_cast<int32_t>(i))) any = true;
+    else masked[static_cast<size_t>(i)] = -std::numeric_limits<float>::infinity();
+  }
+  if (!any) return -1;
+  return draw(masked.data(), n_vocab, history);
+}
+
+int32_t Sampler::draw(const float* logits, int64_t n_vocab, const std::vector<int32_t>& history) {
   cand_.resize(static_cast<size_t>(n_vocab));
   for (int64_t i = 0; i < n_vocab; ++i) cand_[i] = {static_cast<int32_t>(i), logits[i], 0.f};
   apply_penalties(history);
@@ -118,11 +136,14 @@ int32_t Sampler::sample(const float* logits, int64_t n_vocab, const std::vector<
   std::uniform_real_distribution<double> u(0.0, 1.0);
   const double r = u(rng_);
   double cum = 0;
+  int32_t last = cand_.front().id;
   for (const Candidate& c : cand_) {
+    if (c.p <= 0) continue;  // masked out
     cum += c.p;
+    last = c.id;
     if (r < cum) return c.id;
   }
-  return cand_.back().id;
+  return last;
 }
 
 }  // namespace folio

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <vector>
 
@@ -19,8 +20,11 @@ class Sampler {
   explicit Sampler(const Options& options);
 
   // Picks the next token from logits (n_vocab values; not modified) given
-  // the tokens so far (prompt + generated).
-  int32_t sample(const float* logits, int64_t n_vocab, const std::vector<int32_t>& history);
+  // the tokens so far (prompt + generated). With `allowed`, only a token it
+  // accepts (-1 when it accepts none): the unconstrained choice when
+  // allowed, else a draw among the allowed ones.
+  int32_t sample(const float* logits, int64_t n_vocab, const std::vector<int32_t>& history,
+                 const std::function<bool(int32_t)>& allowed = nullptr);
 
   uint64_t seed() const { return seed_; }
 
@@ -30,6 +34,7 @@ class Sampler {
     float logit;
     float p;
   };
+  int32_t draw(const float* logits, int64_t n_vocab, const std::vector<int32_t>& history);
   void apply_penalties(const std::vector<int32_t>& history);
   void top_k(int64_t k);
   void softmax();  // sorts by logit, descending, and fills p

@@ -186,15 +186,17 @@ void MappedFile::advise_willneed(uint64_t offset, uint64_t len) const {
   ::madvise(static_cast<uint8_t*>(addr_) + begin, end - begin, MADV_WILLNEED);
 }
 
-uint64_t MappedFile::resident_bytes() const {
-  if (addr_ == nullptr) return 0;
-  if (mode_ == LoadMode::kRead) return size_;
+uint64_t MappedFile::resident_bytes(uint64_t offset, uint64_t len) const {
+  if (addr_ == nullptr || offset >= size_) return 0;
+  len = std::min<uint64_t>(len, size_ - offset);
+  if (mode_ == LoadMode::kRead) return len;
   const size_t ps = page_size();
-  std::vector<unsigned char> vec((size_ + ps - 1) / ps);
-  if (::mincore(addr_, size_, vec.data()) != 0) return 0;
+  const uint64_t begin = offset / ps * ps, end = offset + len;
+  std::vector<unsigned char> vec((end - begin + ps - 1) / ps);
+  if (::mincore(static_cast<uint8_t*>(addr_) + begin, end - begin, vec.data()) != 0) return 0;
   uint64_t pages = 0;
   for (unsigned char v : vec) pages += v & 1;
-  return std::min<uint64_t>(pages * ps, size_);
+  return std::min<uint64_t>(pages * ps, len);
 }
 
 void MappedFile::advise_random() const {

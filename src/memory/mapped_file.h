@@ -70,7 +70,10 @@ class MappedFile {
 
   // Bytes of the mapping now resident in RAM (mincore; for kRead mode the
   // whole size). Does not touch the pages.
-  uint64_t resident_bytes() const;
+  uint64_t resident_bytes() const { return resident_bytes(0, size_); }
+  // The same for [offset, offset+len) (clamped to the file; whole pages
+  // counted, at most len).
+  uint64_t resident_bytes(uint64_t offset, uint64_t len) const;
 
  private:
   void reset();

@@ -70,6 +70,32 @@ class LlamaModel : public Model {
   void forward(Context& ctx, const int32_t* tokens, int64_t n, bool all_logits, float* logits) const override {
     const Hparams& h = hp_;
     const int64_t pos0 = ctx.n_past();
+    const float* x = trunk(ctx, tokens, n);
+    float* xn = ctx.buffer(1, static_cast<size_t>(n * h.n_embd));
+    const int64_t first = all_logits ? 0 : n - 1;
+    for (int64_t t = first; t < n; ++t) {
+      ops::rms_norm(x + t * h.n_embd, output_norm_, h.norm_eps, h.n_embd, xn + (t - first) * h.n_embd);
+    }
+    prefetch_layer(layers_[0]);  // for the next token
+    linear(ctx, output_, nullptr, xn, n - first, logits);
+    ctx.set_n_past(pos0 + n);
+  }
+
+  void hidden(Context& ctx, const int32_t* tokens, int64_t n, float* out) const override {
+    const Hparams& h = hp_;
+    const int64_t pos0 = ctx.n_past();
+    const float* x = trunk(ctx, tokens, n);
+    for (int64_t t = 0; t < n; ++t) ops::rms_norm(x + t * h.n_embd, output_norm_, h.norm_eps, h.n_embd, out + t * h.n_embd);
+    ctx.set_n_past(pos0 + n);
+  }
+
+ private:
+  // The blocks over n tokens at ctx.n_past(): returns the residual stream
+  // (n rows of n_embd, in ctx's buffer 0); the KV cache holds their keys
+  // and values, n_past is not advanced.
+  const float* trunk(Context& ctx, const int32_t* tokens, int64_t n) const {
+    const Hparams& h = hp_;
+    const int64_t pos0 = ctx.n_past();
     const int64_t qw = h.n_head * h.head_dim_k, kw = h.n_head_kv * h.head_dim_k, vw = h.n_head_kv * h.head_dim_v;
     float* x = ctx.buffer(0, static_cast<size_t>(n * h.n_embd));    // (n, n_embd) residual stream
     float* xn = ctx.buffer(1, static_cast<size_t>(n * h.n_embd));   // (n, n_embd) normed
@@ -94,16 +120,9 @@ class LlamaModel : public Model {
       for (int64_t t = 0; t < n; ++t) ops::rms_norm(x + t * h.n_embd, L.ffn_norm, h.norm_eps, h.n_embd, xn + t * h.n_embd);
       ffn_swiglu(ctx, L.ffn, xn, n, x);
     }
-    const int64_t first = all_logits ? 0 : n - 1;
-    for (int64_t t = first; t < n; ++t) {
-      ops::rms_norm(x + t * h.n_embd, output_norm_, h.norm_eps, h.n_embd, xn + (t - first) * h.n_embd);
-    }
-    prefetch_layer(layers_[0]);  // for the next token
-    linear(ctx, output_, nullptr, xn, n - first, logits);
-    ctx.set_n_past(pos0 + n);
+    return x;
   }
 
- private:
   void prefetch_layer(const Layer& L) const {
     for (const WeightView* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.ffn.gate, &L.ffn.up, &L.ffn.down}) prefetch(*w);
   }
