@@ -137,13 +137,16 @@ bool wait_for(pid_t pid, int* status, double seconds) {
 
 }  // namespace
 
-ServerProcess::ServerProcess(const std::string& models_dir) : models_dir_(models_dir) {
+ServerProcess::ServerProcess(const std::string& models_dir, const std::vector<std::string>& extra_env)
+    : models_dir_(models_dir) {
   char tmpl[] = "/tmp/folio-serve-log-XXXXXX";
   const int log_fd = ::mkstemp(tmpl);
   if (log_fd >= 0) ::close(log_fd);
   log_path_ = tmpl;
   port_ = free_port();
-  std::vector<std::string> env_s = merged_env(env());
+  std::vector<std::string> server_env = env();
+  server_env.insert(server_env.end(), extra_env.begin(), extra_env.end());
+  std::vector<std::string> env_s = merged_env(server_env);
   std::vector<char*> envp;
   for (auto& x : env_s) envp.push_back(x.data());
   envp.push_back(nullptr);

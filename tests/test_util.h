@@ -47,7 +47,8 @@ RunResult run_folio(const std::vector<std::string>& args, const std::string& std
 // (SIGTERM, then waited for) on destruction.
 class ServerProcess {
  public:
-  explicit ServerProcess(const std::string& models_dir);
+  // extra_env: more NAME=value settings for the server (FOLIO_NUM_PARALLEL...).
+  explicit ServerProcess(const std::string& models_dir, const std::vector<std::string>& extra_env = {});
   ~ServerProcess();
   // SIGTERM, then waits (SIGKILL after 10 s): the exit status and, in err,
   // what the server wrote to stderr.

@@ -28,7 +28,9 @@ int run_serve() {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  Server server(Store::default_root(), *address);
+  auto sched = SchedulerConfig::from_env();
+  if (!sched.ok()) return fail(sched.error().message);
+  Server server(Store::default_root(), *address, *sched);
   if (auto r = server.bind(); !r.ok()) return fail(r.error().message);
   // As Ollama does at startup: blobs no model uses (uploads for a create
   // that failed) are deleted, unless FOLIO_NOPRUNE is set.

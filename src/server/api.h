@@ -34,6 +34,9 @@ Reply create(Store& store, const nlohmann::json& req, const std::function<void(c
 // The Modelfile `show --modelfile` prints for a stored model.
 std::string modelfile_text(const Store& store, const StoredModel& m);
 
+// Ollama's "details" of a stored model, from its config blob.
+nlohmann::json config_details(const Store& store, const StoredModel& m);
+
 // The name field of a request: "model", or the older "name".
 std::string request_model(const nlohmann::json& req);
 

@@ -28,21 +28,6 @@ Result<ModelName> name_of(const json& req) {
   return parse_model_name(n);
 }
 
-json config_details(const Store& store, const StoredModel& m) {
-  json d = {{"parent_model", ""}, {"format", "gguf"}, {"family", ""}, {"families", nullptr},
-            {"parameter_size", ""}, {"quantization_level", ""}};
-  if (const Layer* l = m.manifest.find(kMediaModel)) d["parent_model"] = l->from;
-  auto text = store.read_blob_text(m.manifest.config.digest, 1 << 20);
-  if (!text.ok()) return d;
-  auto c = ModelConfig::parse(*text);
-  if (!c.ok()) return d;
-  d["format"] = c->model_format;
-  d["family"] = c->model_family;
-  d["families"] = c->model_families.empty() ? json(nullptr) : json(c->model_families);
-  d["parameter_size"] = c->model_type;
-  d["quantization_level"] = c->file_type;
-  return d;
-}
 
 std::string layer_text(const Store& store, const StoredModel& m, const char* media) {
   const Layer* l = m.manifest.find(media);
@@ -85,6 +70,22 @@ json messages_of(const Store& store, const StoredModel& m) {
 }
 
 }  // namespace
+
+json config_details(const Store& store, const StoredModel& m) {
+  json d = {{"parent_model", ""}, {"format", "gguf"}, {"family", ""}, {"families", nullptr},
+            {"parameter_size", ""}, {"quantization_level", ""}};
+  if (const Layer* l = m.manifest.find(kMediaModel)) d["parent_model"] = l->from;
+  auto text = store.read_blob_text(m.manifest.config.digest, 1 << 20);
+  if (!text.ok()) return d;
+  auto c = ModelConfig::parse(*text);
+  if (!c.ok()) return d;
+  d["format"] = c->model_format;
+  d["family"] = c->model_family;
+  d["families"] = c->model_families.empty() ? json(nullptr) : json(c->model_families);
+  d["parameter_size"] = c->model_type;
+  d["quantization_level"] = c->file_type;
+  return d;
+}
 
 Reply error(int status, const std::string& message) { return {status, json{{"error", message}}}; }
 

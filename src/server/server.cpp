@@ -6,6 +6,8 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <mutex>
@@ -13,18 +15,24 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "server/api.h"
+#include "server/inference.h"
+#include "server/openai_routes.h"
 
 namespace folio {
 
 using nlohmann::json;
 
 struct Server::Impl {
-  Impl(std::string dir, HostPort a) : store(std::move(dir)), address(std::move(a)) {}
+  Impl(std::string dir, HostPort a, SchedulerConfig cfg, std::unique_ptr<RunnerFactory> factory)
+      : store(std::move(dir)), address(std::move(a)),
+        sched(cfg, factory ? std::move(factory) : make_engine_runner_factory()) {}
   Store store;
   HostPort address;
+  Scheduler sched;
   httplib::Server http;
   int port = 0;
   std::mutex write_mu;  // create/copy/delete one at a time
+  std::atomic<bool> log_requests{true};
 };
 
 namespace {
@@ -78,7 +86,8 @@ std::string bind_failure(const HostPort& a) {
 
 }  // namespace
 
-Server::Server(std::string models_dir, HostPort address) : impl_(std::make_unique<Impl>(std::move(models_dir), address)) {
+Server::Server(std::string models_dir, HostPort address, SchedulerConfig cfg, std::unique_ptr<RunnerFactory> factory)
+    : impl_(std::make_unique<Impl>(std::move(models_dir), address, cfg, std::move(factory))) {
   httplib::Server& h = impl_->http;
   Impl* s = impl_.get();
   // httplib's default also sets SO_REUSEPORT, which would let a second
@@ -87,6 +96,12 @@ Server::Server(std::string models_dir, HostPort address) : impl_(std::make_uniqu
     int one = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   });
+  // One thread per connection in flight: running and queued requests each
+  // hold one while they wait for a slot (the scheduler answers 503 past
+  // max_queue), plus some for quick calls such as /api/ps during a load.
+  const size_t threads = 16 + static_cast<size_t>(std::min(cfg.max_queue, 112)) +
+                         static_cast<size_t>(cfg.max_loaded) * static_cast<size_t>(cfg.num_parallel);
+  h.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   h.set_payload_max_length(uint64_t{1} << 40);  // blobs are large; other bodies are bounded below
   // httplib reads a whole body into memory before a handler runs: only blob
   // uploads (streamed to disk) may be large.
@@ -97,7 +112,8 @@ Server::Server(std::string models_dir, HostPort address) : impl_(std::make_uniqu
     send(res, api::error(413, "request body too large (" + human_bytes(n) + "; at most " + human_bytes(kMaxJsonBody) + ")"));
     return httplib::Server::HandlerResponse::Handled;
   });
-  h.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+  h.set_logger([s](const httplib::Request& req, const httplib::Response& res) {
+    if (!s->log_requests) return;
     std::fprintf(stderr, "[folio] %d | %s | %s %s\n", res.status, req.remote_addr.c_str(), req.method.c_str(),
                  req.path.c_str());
   });
@@ -163,6 +179,47 @@ Server::Server(std::string models_dir, HostPort address) : impl_(std::make_uniqu
            if (!r.ok()) return send(res, api::error(400, r.error().message));
            res.status = 201;
          });
+  // Generation: prepared (status codes for every error up to here), then
+  // streamed as NDJSON, or answered as one object with stream:false.
+  for (auto [route, kind] : {std::pair{"/api/generate", api::Prepared::Kind::kGenerate},
+                             std::pair{"/api/chat", api::Prepared::Kind::kChat}}) {
+    h.Post(route, [s, kind = kind](const httplib::Request& req, httplib::Response& res) {
+      json body;
+      if (!parse_body(req, res, &body)) return;
+      auto p = std::make_shared<api::Prepared>();
+      if (api::Reply r = api::prepare(s->store, s->sched, kind, body, p.get()); r.status != 200) return send(res, r);
+      if (!p->stream) {
+        const json final = api::run(*p, [](const json&) { return true; });
+        return send(res, {final.contains("error") ? 500 : 200, final});
+      }
+      res.status = 200;
+      res.set_chunked_content_provider("application/x-ndjson", [p](size_t, httplib::DataSink& sink) {
+        try {
+          api::run(*p, [&](const json& j) {
+            const std::string line = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+            // A client that went away stops generation and frees its slot.
+            return sink.is_writable() && sink.write(line.data(), line.size());
+          });
+        } catch (const std::exception& e) {
+          const std::string line = json{{"error", std::string("internal error: ") + e.what()}}.dump() + "\n";
+          sink.write(line.data(), line.size());
+        }
+        p->lease.reset();
+        sink.done();
+        return true;
+      });
+    });
+  }
+  h.Post("/api/embed", [s](const httplib::Request& req, httplib::Response& res) {
+    json body;
+    if (parse_body(req, res, &body)) send(res, api::embed(s->store, s->sched, body));
+  });
+  h.Post("/api/embeddings", [s](const httplib::Request& req, httplib::Response& res) {
+    json body;
+    if (parse_body(req, res, &body)) send(res, api::embeddings(s->store, s->sched, body));
+  });
+  add_openai_routes(h, s->store, s->sched);
+  h.Get("/api/ps", [s](const httplib::Request&, httplib::Response& res) { send(res, api::ps(s->store, s->sched)); });
   h.Post("/api/create", [s](const httplib::Request& req, httplib::Response& res) {
     json body;
     if (!parse_body(req, res, &body)) return;
@@ -219,5 +276,7 @@ int Server::port() const { return impl_->port; }
 void Server::run() { impl_->http.listen_after_bind(); }
 
 void Server::stop() { impl_->http.stop(); }
+
+void Server::set_request_log(bool on) { impl_->log_requests = on; }
 
 }  // namespace folio

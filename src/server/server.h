@@ -8,13 +8,16 @@
 
 #include "base/result.h"
 #include "server/address.h"
+#include "server/scheduler.h"
 #include "store/store.h"
 
 namespace folio {
 
 class Server {
  public:
-  Server(std::string models_dir, HostPort address);
+  // factory: the runners of loaded models (default: the engine).
+  Server(std::string models_dir, HostPort address, SchedulerConfig cfg = {},
+         std::unique_ptr<RunnerFactory> factory = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -26,6 +29,8 @@ class Server {
   void run();
   // Thread-safe: makes run() return after the requests in flight.
   void stop();
+  // The one line per request on stderr (on by default).
+  void set_request_log(bool on);
 
  private:
   struct Impl;

@@ -1,0 +1,280 @@
+// /api/generate, /api/chat, /api/ps (ref: ollama server/routes.go
+// GenerateHandler, ChatHandler, chatPrompt; api/types.go).
+#include "server/inference.h"
+
+#include <chrono>
+#include <ctime>
+
+#include "base/log.h"
+#include "base/strings.h"
+#include "engine/json_constraint.h"
+#include "server/request.h"
+#include "template/chat.h"
+
+namespace folio::api {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+Result<tmpl::Message> message_of(const json& m) {
+  if (!m.is_object() || !m.contains("role") || !m["role"].is_string()) {
+    return make_error("each message needs a role (system, user, assistant or tool)");
+  }
+  tmpl::Message out(m["role"].get<std::string>(), "");
+  if (m.contains("content") && !m["content"].is_null()) {
+    if (!m["content"].is_string()) return make_error("message content must be a string");
+    out.content = m["content"].get<std::string>();
+  }
+  if (m.contains("images") && m["images"].is_array() && !m["images"].empty()) {
+    return make_error("this model does not support images");
+  }
+  if (m.contains("thinking") && m["thinking"].is_string()) out.thinking = m["thinking"].get<std::string>();
+  if (m.contains("tool_name") && m["tool_name"].is_string()) out.tool_name = m["tool_name"].get<std::string>();
+  if (m.contains("tool_call_id") && m["tool_call_id"].is_string()) out.tool_call_id = m["tool_call_id"].get<std::string>();
+  if (m.contains("tool_calls") && m["tool_calls"].is_array()) {
+    for (const auto& c : m["tool_calls"]) {
+      const json fn = c.value("function", json::object());
+      tmpl::ToolCall call;
+      call.id = c.value("id", json("")).is_string() ? c.value("id", "") : "";
+      call.index = fn.value("index", json(0)).is_number_integer() ? fn.value("index", 0) : 0;
+      call.name = fn.value("name", json("")).is_string() ? fn.value("name", "") : "";
+      call.arguments_json = fn.contains("arguments") ? fn["arguments"].dump() : "{}";
+      out.tool_calls.push_back(std::move(call));
+    }
+  }
+  return out;
+}
+
+// Ollama's chatPrompt: the newest messages that fit num_ctx (system
+// messages always kept, the last message always included).
+Result<std::string> chat_prompt(const tmpl::ChatTemplate& t, std::vector<tmpl::Message> msgs, const tmpl::ChatValues& base,
+                                Runner& runner, int64_t num_ctx) {
+  size_t first = msgs.empty() ? 0 : msgs.size() - 1;
+  const auto render_from = [&](size_t i) -> Result<std::string> {
+    tmpl::ChatValues v = base;
+    for (size_t j = 0; j < i; ++j) {
+      if (msgs[j].role == "system") v.messages.push_back(msgs[j]);
+    }
+    v.messages.insert(v.messages.end(), msgs.begin() + static_cast<std::ptrdiff_t>(i), msgs.end());
+    return t.render(v);
+  };
+  for (size_t i = first; i-- > 0;) {
+    FOLIO_ASSIGN_OR_RETURN(std::string s, render_from(i));
+    FOLIO_ASSIGN_OR_RETURN(std::vector<int32_t> ids, runner.tokenize(s, true));
+    if (static_cast<int64_t>(ids.size()) > num_ctx) {
+      FOLIO_LOG_INFO("chat: dropping the %zu oldest messages to fit num_ctx=%lld", i + 1, static_cast<long long>(num_ctx));
+      break;
+    }
+    first = i;
+  }
+  return render_from(first);
+}
+
+}  // namespace
+
+Reply prepare(Store& store, Scheduler& sched, Prepared::Kind kind, const json& req, Prepared* out,
+              const std::function<bool()>& cancelled) {
+  out->start = Clock::now();
+  out->kind = kind;
+  out->model = request_model(req);
+  Target target;
+  if (Reply r = resolve(store, sched, req, &target); r.status != 200) return r;
+  const Record& rec = target.rec;
+  out->options = target.options;
+  if (req.contains("format") && !req["format"].is_null() && req["format"] != json("")) {
+    const json& f = req["format"];
+    if (f == json("json")) {
+      out->options.format = JsonGrammar::any_object();
+    } else if (f.is_object()) {
+      auto g = JsonGrammar::from_schema(f);
+      if (!g.ok()) return error(400, g.error().message);
+      out->options.format = *g;
+    } else {
+      return error(400, "invalid format: expected \"json\" or a JSON schema object");
+    }
+  }
+  for (const char* unsupported : {"logprobs", "top_logprobs"}) {
+    if (req.contains(unsupported) && !req[unsupported].is_null() && req[unsupported] != json(false) &&
+        req[unsupported] != json("") && req[unsupported] != json(0)) {
+      return error(400, std::string(unsupported) + " is not supported by folio yet");
+    }
+  }
+  if (kind == Prepared::Kind::kGenerate && req.contains("images") && req["images"].is_array() && !req["images"].empty()) {
+    return error(400, "this model does not support images");
+  }
+  const std::optional<KeepAlive> keep = target.keep;
+  out->stream = !req.contains("stream") || !req["stream"].is_boolean() || req["stream"].get<bool>();
+
+  for (const char* field : {"prompt", "system", "template", "suffix"}) {
+    if (req.contains(field) && !req[field].is_null() && !req[field].is_string()) {
+      return error(400, std::string(field) + " must be a string");
+    }
+  }
+  const auto str = [&](const char* field) { return req.contains(field) && req[field].is_string() ? req[field].get<std::string>() : ""; };
+  std::vector<tmpl::Message> messages;
+  if (kind == Prepared::Kind::kChat) {
+    if (req.contains("messages") && !req["messages"].is_null()) {
+      if (!req["messages"].is_array()) return error(400, "messages must be a list");
+      for (const auto& m : req["messages"]) {
+        auto msg = message_of(m);
+        if (!msg.ok()) return error(400, msg.error().message);
+        messages.push_back(*msg);
+      }
+    }
+    out->load_only = messages.empty();
+  } else {
+    out->load_only = str("prompt").empty() && str("suffix").empty();
+    if (req.contains("context") && req["context"].is_array()) {
+      for (const auto& id : req["context"]) {
+        if (!id.is_number_integer()) return error(400, "context must be a list of token ids");
+        out->context.push_back(id.get<int32_t>());
+      }
+    }
+  }
+  // keep_alive 0 with nothing to do unloads without loading.
+  if (out->load_only && keep.has_value() && !keep->forever && keep->duration.count() == 0) {
+    out->unload_after = true;
+    sched.unload(rec.stored.name.display());
+    return {200, nullptr};
+  }
+  std::string template_text = rec.tmpl;
+  if (kind == Prepared::Kind::kGenerate && !str("template").empty()) template_text = str("template");
+  auto chat_template = tmpl::ChatTemplate::parse(template_text);
+  if (!chat_template.ok()) return error(400, "template error: " + chat_template.error().message);
+
+  Scheduler::Acquired got = sched.acquire(target.spec, keep, cancelled);
+  if (!got.lease) return error(got.status, got.error);
+  out->lease = std::move(got.lease);
+  out->load_seconds = got.load_seconds;
+  if (out->load_only) return {200, nullptr};
+  Runner& runner = out->lease->runner();
+
+  if (kind == Prepared::Kind::kChat) {
+    std::vector<tmpl::Message> all = rec.messages;
+    all.insert(all.end(), messages.begin(), messages.end());
+    if (!rec.system.empty() && (all.empty() || all.front().role != "system")) {
+      all.insert(all.begin(), tmpl::Message("system", rec.system));
+    }
+    tmpl::ChatValues base;
+    if (req.contains("tools") && req["tools"].is_array() && !req["tools"].empty()) base.tools_json = req["tools"].dump();
+    if (req.contains("think") && req["think"].is_boolean()) {
+      base.think = req["think"].get<bool>();
+      base.is_think_set = true;
+    }
+    auto p = chat_prompt(*chat_template, all, base, runner, runner.info().n_ctx);
+    if (!p.ok()) return error(500, "template error: " + p.error().message);
+    out->prompt = *p;
+    return {200, nullptr};
+  }
+  // /api/generate
+  if (req.value("raw", false)) {
+    out->prompt = str("prompt");
+  } else {
+    tmpl::ChatValues v;
+    if (!str("suffix").empty()) {
+      v.prompt = str("prompt");
+      v.suffix = str("suffix");
+    } else {
+      if (!str("system").empty()) v.messages.emplace_back("system", str("system"));
+      else if (!rec.system.empty()) v.messages.emplace_back("system", rec.system);
+      if (out->context.empty()) v.messages.insert(v.messages.end(), rec.messages.begin(), rec.messages.end());
+      v.messages.emplace_back("user", str("prompt"));
+    }
+    auto p = chat_template->render(v);
+    if (!p.ok()) return error(500, "template error: " + p.error().message);
+    out->prompt = *p;
+  }
+  if (!out->context.empty()) out->prompt = runner.detokenize(out->context) + out->prompt;
+  return {200, nullptr};
+}
+
+json run(Prepared& p, const std::function<bool(const json&)>& emit) {
+  const bool chat = p.kind == Prepared::Kind::kChat;
+  json final = {{"model", p.model}, {"created_at", now_rfc3339()}};
+  if (chat) final["message"] = {{"role", "assistant"}, {"content", ""}};
+  else final["response"] = "";
+  final["done"] = true;
+  if (p.unload_after || p.load_only) {
+    final["done_reason"] = p.unload_after ? "unload" : "load";
+    emit(final);
+    return final;
+  }
+  std::string text;
+  const auto on_text = [&](std::string_view piece) {
+    text += piece;
+    if (!p.stream) return true;
+    json chunk = {{"model", p.model}, {"created_at", now_rfc3339()}};
+    if (chat) chunk["message"] = {{"role", "assistant"}, {"content", std::string(piece)}};
+    else chunk["response"] = std::string(piece);
+    chunk["done"] = false;
+    return emit(chunk);
+  };
+  Runner& runner = p.lease->runner();
+  auto st = runner.complete(p.lease->slot(), p.prompt, p.options, on_text);
+  if (!st.ok()) {
+    json err = {{"error", st.error().message}};
+    emit(err);
+    return err;
+  }
+  final["created_at"] = now_rfc3339();
+  if (!p.stream) {
+    if (chat) final["message"]["content"] = text;
+    else final["response"] = text;
+  }
+  final["done_reason"] = st->done_reason;
+  if (!chat) {
+    auto prompt_ids = runner.tokenize(p.prompt, true);
+    std::vector<int32_t> context = prompt_ids.ok() ? *prompt_ids : std::vector<int32_t>{};
+    context.insert(context.end(), st->tokens.begin(), st->tokens.end());
+    final["context"] = context;
+  }
+  final["total_duration"] = nanos(std::chrono::duration<double>(Clock::now() - p.start).count());
+  final["load_duration"] = nanos(p.load_seconds);
+  final["prompt_eval_count"] = st->prompt_eval_count;
+  final["prompt_eval_duration"] = nanos(st->prompt_eval_seconds);
+  final["eval_count"] = st->eval_count;
+  final["eval_duration"] = nanos(st->eval_seconds);
+  emit(final);
+  return final;
+}
+
+Reply ps(const Store& store, const Scheduler& sched) {
+  json models = json::array();
+  for (const LoadedInfo& m : sched.ps()) {
+    const std::time_t t = std::chrono::system_clock::to_time_t(m.expires_at);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[40];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    // Ollama's ID and details come from the stored model (when it is
+    // still there under that name).
+    std::string digest = m.digest.size() > 7 ? m.digest.substr(7) : m.digest;
+    json details = {{"parent_model", ""}, {"format", "gguf"}};
+    if (auto name = parse_model_name(m.name); name.ok()) {
+      if (auto found = store.find(*name); found.ok() && found->has_value()) {
+        digest = (*found)->digest;
+        details = config_details(store, **found);
+      }
+    }
+    models.push_back({{"name", m.name},
+                      {"model", m.name},
+                      {"size", m.info.size},
+                      {"digest", digest},
+                      {"details", details},
+                      {"expires_at", m.forever ? std::string("2318-01-01T00:00:00Z") : std::string(buf)},
+                      {"size_vram", 0},
+                      {"context_length", m.info.n_ctx},
+                      // folio's memory view, beside Ollama's fields
+                      {"load_mode", m.info.load_mode},
+                      {"memory", m.info.verdict},
+                      {"weights_bytes", m.info.weights},
+                      {"weights_resident_bytes", m.resident},
+                      {"kv_cache_bytes", m.info.kv_cache},
+                      {"active_requests", m.active}});
+  }
+  return {200, json{{"models", models}}};
+}
+
+}  // namespace folio::api

@@ -1,0 +1,121 @@
+#include "server/runner.h"
+
+#include "engine/embed.h"
+#include "engine/loader.h"
+
+namespace folio {
+
+bool LoadSpec::same_load(const LoadSpec& o) const {
+  return path == o.path && digest == o.digest && options.num_ctx == o.options.num_ctx &&
+         options.num_batch == o.options.num_batch && options.num_thread == o.options.num_thread &&
+         options.use_mmap == o.options.use_mmap && options.use_mlock == o.options.use_mlock &&
+         num_parallel == o.num_parallel;
+}
+
+namespace {
+
+class EngineRunner : public Runner {
+ public:
+  EngineRunner(LoadedModel m, std::vector<std::unique_ptr<Context>> slots, int64_t batch)
+      : m_(std::move(m)), slots_(std::move(slots)), cached_(slots_.size()), batch_(batch) {}
+
+  Result<GenerateStats> complete(int slot, const std::string& prompt, const Options& opts,
+                                 const std::function<bool(std::string_view)>& on_text) override {
+    FOLIO_CHECK(slot >= 0 && static_cast<size_t>(slot) < slots_.size());
+    const std::vector<int32_t> ids = m_.tokenizer->encode(prompt, true, true);
+    Context& ctx = *slots_[static_cast<size_t>(slot)];
+    std::vector<int32_t>& cached = cached_[static_cast<size_t>(slot)];
+    // The longest prefix of the prompt still in this slot's KV cache.
+    size_t reuse = 0;
+    while (reuse < cached.size() && reuse < ids.size() && cached[reuse] == ids[reuse]) ++reuse;
+    cached.clear();
+    auto st = generate(*m_.model, ctx, *m_.tokenizer, ids, opts, on_text, static_cast<int64_t>(reuse));
+    if (!st.ok()) return st;
+    std::vector<int32_t> all = ids;
+    all.insert(all.end(), st->tokens.begin(), st->tokens.end());
+    all.resize(std::min(all.size(), static_cast<size_t>(ctx.n_past())));
+    cached = std::move(all);
+    return st;
+  }
+
+  Result<std::vector<int32_t>> tokenize(const std::string& text, bool add_special) override {
+    return m_.tokenizer->encode(text, add_special, true);
+  }
+
+  std::string detokenize(const std::vector<int32_t>& ids) override {
+    const int64_t n_vocab = m_.model->hparams().n_vocab;
+    std::vector<int32_t> valid;
+    for (int32_t id : ids) {
+      if (id >= 0 && id < n_vocab) valid.push_back(id);
+    }
+    return m_.tokenizer->decode(valid, false, true);
+  }
+
+  Result<EmbedResult> embed(int slot, const std::vector<int32_t>& tokens) override {
+    FOLIO_CHECK(slot >= 0 && static_cast<size_t>(slot) < slots_.size());
+    cached_[static_cast<size_t>(slot)].clear();  // the cache is overwritten
+    EmbedResult r;
+    FOLIO_ASSIGN_OR_RETURN(EmbedStats st, folio::embed(*m_.model, *slots_[static_cast<size_t>(slot)], tokens,
+                                                       batch_, model_pooling(m_.model->hparams()), &r.values));
+    r.tokens = st.prompt_eval_count;
+    r.seconds = st.seconds;
+    return r;
+  }
+
+  RunnerInfo info() const override {
+    RunnerInfo i;
+    const Plan& p = m_.plan;
+    i.weights = p.weights_mapped + p.weights_anonymous;
+    i.kv_cache = p.kv_cache;
+    i.size = i.weights + p.kv_cache + p.compute + p.output;
+    i.load_mode = load_mode_name(p.mode);
+    if (p.lock) i.load_mode += "+mlock";
+    i.verdict = p.verdict == Verdict::kPaged ? "paged from disk" : "fits in RAM";
+    i.n_ctx = m_.n_ctx;
+    return i;
+  }
+
+  uint64_t resident_bytes() const override {
+    uint64_t n = 0;
+    // The tensor data of each shard (not its header and vocabulary).
+    for (size_t s = 0; s < m_.file->n_shards(); ++s) {
+      const uint64_t data = m_.file->shard(s).data_offset();
+      n += m_.file->mapping(s).resident_bytes(data, UINT64_MAX);
+    }
+    return std::min(n, m_.file->tensor_bytes());  // alignment padding is not weights
+  }
+
+ private:
+  LoadedModel m_;
+  std::vector<std::unique_ptr<Context>> slots_;
+  std::vector<std::vector<int32_t>> cached_;
+  int64_t batch_;  // num_batch: tokens per forward pass when embedding
+};
+
+class EngineRunnerFactory : public RunnerFactory {
+ public:
+  Result<Fit> fit(const LoadSpec& spec) override {
+    Options o = spec.options;
+    FOLIO_ASSIGN_OR_RETURN(LoadedModel planned, plan_model(spec.path, o, spec.num_parallel));
+    Fit f;
+    f.fits = planned.plan.verdict != Verdict::kRefused;
+    if (!f.fits) f.reason = "cannot load " + spec.name + ": " + planned.plan.refusal();
+    return f;
+  }
+
+  Result<std::unique_ptr<Runner>> load(const LoadSpec& spec) override {
+    FOLIO_ASSIGN_OR_RETURN(LoadedModel m, load_for_inference(spec.path, spec.options, spec.num_parallel));
+    std::vector<std::unique_ptr<Context>> slots;
+    for (int i = 0; i < std::max(1, spec.num_parallel); ++i) {
+      FOLIO_ASSIGN_OR_RETURN(std::unique_ptr<Context> c, m.new_context());
+      slots.push_back(std::move(c));
+    }
+    return std::unique_ptr<Runner>(new EngineRunner(std::move(m), std::move(slots), spec.options.num_batch));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<RunnerFactory> make_engine_runner_factory() { return std::make_unique<EngineRunnerFactory>(); }
+
+}  // namespace folio
