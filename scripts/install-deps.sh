@@ -13,6 +13,7 @@ packages=(
   libutf8proc-dev       # Unicode categories, case and decomposition (tokenizers)
   libssl-dev            # SHA-256 of model blobs (libcrypto)
   libcpp-httplib-dev    # the HTTP server and the CLI's client
+  libedit-dev           # line editing and history in the interactive `folio run`
   libgtest-dev libgmock-dev   # unit tests
   libbenchmark-dev      # kernel microbenchmarks
   ccache                # faster rebuilds on 2 cores
@@ -24,6 +25,13 @@ for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
   [[ "$status" == installed ]] || missing+=("$p")
 done
+
+# Node.js and npm run the API tests written with the official `ollama` and
+# `openai` npm clients (tests/js). A node already on the machine (e.g. from
+# NodeSource) is used as it is.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
 
 if ((${#missing[@]} == 0)); then
   exit 0

@@ -58,8 +58,19 @@ Result<json> ApiClient::call(const std::string& method, const std::string& path,
   return j;
 }
 
+const HostPort& ApiClient::address() const { return impl_->address; }
+
 Result<void> ApiClient::stream(const std::string& path, const json& body,
                                const std::function<void(const json&)>& on_line) {
+  FOLIO_TRY(stream_until(path, body, [&](const json& j) {
+    on_line(j);
+    return true;
+  }));
+  return {};
+}
+
+Result<bool> ApiClient::stream_until(const std::string& path, const json& body,
+                                     const std::function<bool(const json&)>& on_line) {
   httplib::Request req;
   req.method = "POST";
   req.path = path;
@@ -67,7 +78,7 @@ Result<void> ApiClient::stream(const std::string& path, const json& body,
   req.set_header("Content-Type", "application/json");
   std::string pending, body_text;
   Error failure;
-  bool failed = false;
+  bool failed = false, stopped = false;
   int status = 0;
   req.response_handler = [&](const httplib::Response& res) {
     status = res.status;
@@ -89,7 +100,10 @@ Result<void> ApiClient::stream(const std::string& path, const json& body,
         failed = true;
         return false;
       }
-      on_line(j);
+      if (!on_line(j)) {
+        stopped = true;
+        return false;
+      }
     }
     return true;
   };
@@ -97,9 +111,10 @@ Result<void> ApiClient::stream(const std::string& path, const json& body,
   httplib::Error err = httplib::Error::Success;
   const bool ok = impl_->http.send(req, res, err);
   if (failed) return failure;
+  if (stopped) return true;
   if (!ok && status == 0) return impl_->unreachable(err);
   if (status < 200 || status >= 300) return from_response(status, body_text);
-  return {};
+  return false;
 }
 
 Result<int> ApiClient::head(const std::string& path) {

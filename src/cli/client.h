@@ -16,6 +16,8 @@ class ApiClient {
  public:
   // Errors: a bad FOLIO_HOST.
   static Result<ApiClient> from_env();
+  static ApiClient at(HostPort address) { return ApiClient(std::move(address)); }
+  const HostPort& address() const;
   ApiClient(ApiClient&&) noexcept;
   ~ApiClient();
 
@@ -26,6 +28,10 @@ class ApiClient {
   // line ends it with that error.
   Result<void> stream(const std::string& path, const nlohmann::json& body,
                       const std::function<void(const nlohmann::json&)>& on_line);
+  // The same, but on_line returning false hangs up (the server stops
+  // generating); returns whether it did.
+  Result<bool> stream_until(const std::string& path, const nlohmann::json& body,
+                            const std::function<bool(const nlohmann::json&)>& on_line);
   // HEAD: the status code.
   Result<int> head(const std::string& path);
   // POST a local file as the request body; progress (if set) gets the bytes

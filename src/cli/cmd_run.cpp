@@ -1,5 +1,7 @@
-// folio run FILE.gguf [PROMPT] [--param NAME=VALUE ...] [--verbose]
-// A raw completion of PROMPT (or of stdin), streamed to stdout.
+// folio run MODEL [PROMPT...] [--param NAME=VALUE ...] [--verbose]
+// MODEL a stored name: through the API (cli/chat.cpp: one-shot or the
+// interactive chat). MODEL a .gguf file: a raw completion of PROMPT (or of
+// stdin) in this process, streamed to stdout, with memory statistics.
 #include <CLI/CLI.hpp>
 
 #include <chrono>
@@ -9,6 +11,7 @@
 
 #include "base/cpu.h"
 #include "base/strings.h"
+#include "cli/chat.h"
 #include "cli/commands.h"
 #include "engine/generate.h"
 #include "engine/loader.h"
@@ -26,7 +29,7 @@ namespace {
 
 struct RunCli {
   std::string model;
-  std::string prompt;
+  std::vector<std::string> prompt;
   std::vector<std::string> params;
   bool verbose = false;
 };
@@ -38,42 +41,13 @@ std::string duration(double s) {
   return strfmt("%.6gµs", s * 1e6);
 }
 
-// A model name (not a file): its GGUF blob in the store and the options of
-// its params layer (defaults < Modelfile PARAMETER < -p, as Ollama).
-Result<std::string> resolve_model(const std::string& arg, Options& opts) {
-  if (::access(arg.c_str(), F_OK) == 0 || arg.find(".gguf") != std::string::npos) return arg;
-  FOLIO_ASSIGN_OR_RETURN(ModelName name, parse_model_name(arg));
-  const Store store(Store::default_root());
-  FOLIO_ASSIGN_OR_RETURN(std::optional<StoredModel> found, store.find(name));
-  if (!found) return make_error("model '%s' not found in %s; create it with `folio create` first", name.display().c_str(),
-                                store.root().c_str());
-  const Layer* model = found->manifest.find(kMediaModel);
-  if (model == nullptr) return make_error("model '%s' has no model layer", name.display().c_str());
-  if (found->manifest.find(kMediaAdapter) != nullptr) {
-    return make_error("model '%s' uses a LoRA adapter (ADAPTER), which folio cannot apply yet; create a model without "
-                      "ADAPTER to run its base",
-                      name.display().c_str());
-  }
-  if (const Layer* params = found->manifest.find(kMediaParams)) {
-    FOLIO_ASSIGN_OR_RETURN(std::string text, store.read_blob_text(params->digest));
-    const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-    if (j.is_object()) {
-      for (const auto& [k, v] : j.items()) {
-        for (const auto& x : v.is_array() ? v : nlohmann::json::array({v})) {
-          if (find_option(k) == nullptr) continue;  // unknown here: ignored, as Ollama does
-          FOLIO_TRY(set_option(opts, k, x.is_string() ? x.get<std::string>() : x.dump()));
-        }
-      }
-    }
-  }
-  return store.blob_path(model->digest);
-}
+bool is_file(const std::string& arg) { return ::access(arg.c_str(), F_OK) == 0 || arg.find(".gguf") != std::string::npos; }
 
 int run_run(const RunCli& c) {
+  if (!is_file(c.model)) return run_named_model({c.model, c.prompt, c.params, c.verbose});
   const auto t_start = std::chrono::steady_clock::now();
   Options opts;
-  auto path = resolve_model(c.model, opts);
-  if (!path.ok()) return fail(path.error().message);
+  const std::string* path = &c.model;
   for (const std::string& p : c.params) {
     auto r = set_option_assignment(opts, p);
     if (!r.ok()) return fail(r.error().message);
@@ -86,7 +60,8 @@ int run_run(const RunCli& c) {
   if (!ctx.ok()) return fail(ctx.error().message);
   const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
 
-  std::string prompt = c.prompt;
+  std::string prompt;
+  for (const std::string& w : c.prompt) prompt += (prompt.empty() ? "" : " ") + w;
   if (prompt.empty()) prompt.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   const std::vector<int32_t> ids = loaded->tokenizer->encode(prompt, true, true);
   bool ends_with_newline = true;
@@ -138,7 +113,7 @@ void add_run(CLI::App& app, int* exit_code) {
   auto c = std::make_shared<RunCli>();
   CLI::App* cmd = app.add_subcommand("run", "Run a model: complete PROMPT (or stdin)");
   cmd->add_option("model", c->model, "Model name or GGUF file")->required();
-  cmd->add_option("prompt", c->prompt, "Prompt (default: read stdin)");
+  cmd->add_option("prompt", c->prompt, "Prompt (default: read piped stdin, or chat interactively)");
   cmd->add_option("-p,--param", c->params, "Option NAME=VALUE (temperature, top_k, num_ctx, seed, stop, ...)");
   cmd->add_flag("--verbose", c->verbose, "Print timings and token rates");
   cmd->callback([c, exit_code] { *exit_code = run_run(*c); });

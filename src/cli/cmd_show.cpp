@@ -102,6 +102,25 @@ int show_stored(const ShowOptions& o) {
     std::printf("%s%s", out.c_str(), !out.empty() && out.back() == '\n' ? "" : "\n");
     return 0;
   }
+  print_model_info(j);
+  return 0;
+}
+
+int run_show(const ShowOptions& o) {
+  if (::access(o.model.c_str(), F_OK) != 0 && o.model.find(".gguf") == std::string::npos) return show_stored(o);
+  auto opened = ModelFile::open(o.model);
+  if (!opened.ok()) return fail(opened.error().message);
+  const ModelFile& m = *opened;
+  const gguf::ModelSummary s = gguf::summarize(m.meta(), m.tensors(), m.file_bytes());
+  if (o.json) print_json(m, s, o.verbose);
+  else print_text(m, s, o.verbose);
+  return 0;
+}
+
+}  // namespace
+
+void print_model_info(const nlohmann::json& j) {
+  auto text = [&](const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string(); };
   const nlohmann::json& d = j["details"];
   const nlohmann::json info = j.value("model_info", nlohmann::json::object());
   const std::string arch = d.value("family", "");
@@ -125,21 +144,7 @@ int show_stored(const ShowOptions& o) {
   if (const std::string l = text("license"); !l.empty()) {
     std::printf("\n  License\n    %s\n", l.substr(0, l.find('\n')).c_str());
   }
-  return 0;
 }
-
-int run_show(const ShowOptions& o) {
-  if (::access(o.model.c_str(), F_OK) != 0 && o.model.find(".gguf") == std::string::npos) return show_stored(o);
-  auto opened = ModelFile::open(o.model);
-  if (!opened.ok()) return fail(opened.error().message);
-  const ModelFile& m = *opened;
-  const gguf::ModelSummary s = gguf::summarize(m.meta(), m.tensors(), m.file_bytes());
-  if (o.json) print_json(m, s, o.verbose);
-  else print_text(m, s, o.verbose);
-  return 0;
-}
-
-}  // namespace
 
 void add_show(CLI::App& app, int* exit_code) {
   auto opts = std::make_shared<ShowOptions>();

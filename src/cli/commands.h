@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace CLI {
 class App;
 }
@@ -18,8 +20,13 @@ void add_plan(CLI::App& app, int* exit_code);
 void add_serve(CLI::App& app, int* exit_code);
 void add_model_commands(CLI::App& app, int* exit_code);  // list, cp, rm, create
 void add_run(CLI::App& app, int* exit_code);
+void add_ps_commands(CLI::App& app, int* exit_code);   // ps, stop
 void add_tokenize(CLI::App& app, int* exit_code);
 void add_detokenize(CLI::App& app, int* exit_code);
+
+// The summary `folio show NAME` prints (and the REPL's /show info) from an
+// /api/show reply.
+void print_model_info(const nlohmann::json& show);
 
 // Prints "Error: message" to stderr (as Ollama does) and returns 1.
 int fail(const std::string& message);
