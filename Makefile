@@ -6,7 +6,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 CMAKE_GEN  ?= -G Ninja
 
-.PHONY: all build deps run test test-release test-asan bench clean
+.PHONY: all build deps js-deps run test test-release test-asan bench clean
 
 all: build
 
@@ -22,10 +22,18 @@ run: build
 
 test: test-release test-asan
 
-test-release: build
+# The official ollama and openai npm clients for tests/js (versions pinned by
+# its package-lock.json); reinstalled when the lock file changes.
+JS_STAMP = tests/js/node_modules/.folio-installed
+js-deps: deps $(JS_STAMP)
+$(JS_STAMP): tests/js/package.json tests/js/package-lock.json
+	@cd tests/js && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test-release: build js-deps
 	@cd $(BUILD) && ctest --output-on-failure --no-tests=error
 
-test-asan: deps
+test-asan: deps js-deps
 	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DFOLIO_SANITIZE=ON \
 		-DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" >/dev/null
 	@cmake --build $(ASAN_BUILD)
