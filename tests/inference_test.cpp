@@ -172,6 +172,13 @@ TEST_F(Inference, ErrorsHaveOllamasShapeAndStatus) {
   r = post(server.port(), "/api/chat",
            {{"model", "stories"}, {"messages", {{{"role", "user"}, {"content", 3}}}}});
   EXPECT_EQ(r.status, 400);
+  // Fields of the wrong JSON type are the client's error, naming the field.
+  r = post(server.port(), "/api/generate", {{"model", "stories"}, {"prompt", "hi"}, {"raw", "yes"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body["error"], "raw must be true or false, not string");
+  r = post(server.port(), "/api/chat",
+           {{"model", "stories"}, {"messages", {{{"role", "assistant"}, {"tool_calls", {{{"function", 1}}}}}}}});
+  EXPECT_EQ(r.status, 400);
   // A prompt longer than the context is refused with the numbers.
   r = post(server.port(), "/api/generate",
            {{"model", "stories"}, {"prompt", std::string(2000, 'a')}, {"stream", false}, {"options", {{"num_ctx", 64}}}});

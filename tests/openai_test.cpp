@@ -224,6 +224,20 @@ TEST_F(OpenAI, ErrorsHaveOpenAIsShape) {
   EXPECT_NE(json::parse(r.body)["error"]["message"].get<std::string>().find("temperature"), std::string::npos);
   r = post(server.port(), "/v1/embeddings", {{"model", "stories"}, {"input", json::array()}});
   EXPECT_EQ(r.status, 400);
+  // Wrong JSON types are 400s that name the field, not server errors.
+  r = post(server.port(), "/v1/chat/completions",
+           {{"model", "stories"}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}, {"stream", true},
+            {"stream_options", {{"include_usage", "yes"}}}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(json::parse(r.body)["error"]["message"].get<std::string>().find("include_usage"), std::string::npos);
+  r = post(server.port(), "/v1/chat/completions",
+           {{"model", "stories"}, {"messages", {{{"role", "user"}, {"content", {{{"type", 7}}}}}}}});
+  EXPECT_EQ(r.status, 400);
+  r = post(server.port(), "/v1/chat/completions",
+           {{"model", "stories"}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}, {"response_format", {{"type", 1}}}});
+  EXPECT_EQ(r.status, 400);
+  r = post(server.port(), "/v1/embeddings", {{"model", "stories"}, {"input", "x"}, {"encoding_format", 2}});
+  EXPECT_EQ(r.status, 400);
   httplib::Client cli("127.0.0.1", server.port());
   auto bad = cli.Post("/v1/completions", "{", "application/json");
   ASSERT_TRUE(bad);

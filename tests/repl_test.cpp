@@ -201,6 +201,12 @@ TEST(Repl, RunWithoutAServerUsesTheEngineInProcess) {
   r = testing::run_folio({"run", "stories", "-p", "temperature=hot", "hi"}, "", env);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("temperature"), std::string::npos) << r.err;
+  r = testing::run_folio({"run", "stories", "-p", "temprature=0", "hi"}, "", env);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("did you mean temperature"), std::string::npos) << r.err;
+  // A boolean in any case the engine accepts.
+  r = testing::run_folio({"run", "stories", "-p", "use_mmap=TRUE", "Once upon a time"}, "", env);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
 TEST(Repl, PsAndStop) {

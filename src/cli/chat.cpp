@@ -108,30 +108,33 @@ Result<Connection> connect() {
   return conn;
 }
 
-// NAME=VALUE assignments as request options, typed as the API wants them.
+// NAME VALUE... as a request option, typed as the API wants it; the text is
+// checked by the engine's set_option (its messages: unknown names with the
+// closest known one, wrong types, ranges).
 Result<void> set_option_json(json& options, const std::string& name, const std::vector<std::string>& values) {
-  const OptionInfo* info = find_option(name);
-  if (info == nullptr) return make_error("unknown parameter '%s'", name.c_str());
   Options check;
-  for (const std::string& v : values) FOLIO_TRY(set_option(check, name, v));  // validates the text
-  switch (info->type) {
-    case OptionType::kInt: options[name] = std::stoll(values.back()); break;
-    case OptionType::kFloat: options[name] = std::stod(values.back()); break;
-    case OptionType::kBool: options[name] = values.back() == "true" || values.back() == "1"; break;
+  for (const std::string& v : values) FOLIO_TRY(set_option(check, name, v));
+  const std::string& last = values.back();
+  switch (find_option(name)->type) {  // known: set_option accepted it
+    case OptionType::kInt: options[name] = std::stoll(last); break;
+    case OptionType::kFloat: options[name] = std::stod(last); break;
+    case OptionType::kBool: options[name] = to_lower(last) == "true" || last == "1"; break;
     case OptionType::kStringList: options[name] = values; break;
   }
   return {};
 }
 
+// -p NAME=VALUE assignments as request options (-p stop=a -p stop=b adds).
 Result<json> options_of(const std::vector<std::string>& params) {
   json o = json::object();
+  Options check;
   for (const std::string& p : params) {
+    FOLIO_TRY(set_option_assignment(check, p));
     const size_t eq = p.find('=');
-    if (eq == std::string::npos) return make_error("parameter '%s' is not NAME=VALUE", p.c_str());
     const std::string name = p.substr(0, eq);
     std::vector<std::string> values;
-    if (find_option(name) != nullptr && find_option(name)->type == OptionType::kStringList && o.contains(name)) {
-      values = o[name].get<std::vector<std::string>>();  // -p stop=a -p stop=b
+    if (find_option(name)->type == OptionType::kStringList && o.contains(name)) {
+      values = o[name].get<std::vector<std::string>>();
     }
     values.push_back(p.substr(eq + 1));
     FOLIO_TRY(set_option_json(o, name, values));

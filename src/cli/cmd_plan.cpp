@@ -60,7 +60,8 @@ void add_plan(CLI::App& app, int* exit_code) {
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("plan", "Print the memory plan for a model on this machine (loads nothing)");
   cmd->add_option("model", a->model, "GGUF file")->required();
-  cmd->add_option("-p,--param", a->params, "Option NAME=VALUE (num_ctx, use_mmap, use_mlock, ...)");
+  cmd->add_option("-p,--param", a->params, "Option NAME=VALUE (num_ctx, use_mmap, use_mlock, ...)")
+      ->allow_extra_args(false);
   cmd->callback([a, exit_code] { *exit_code = run_plan(a->model, a->params); });
 }
 

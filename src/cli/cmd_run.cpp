@@ -114,7 +114,9 @@ void add_run(CLI::App& app, int* exit_code) {
   CLI::App* cmd = app.add_subcommand("run", "Run a model: complete PROMPT (or stdin)");
   cmd->add_option("model", c->model, "Model name or GGUF file")->required();
   cmd->add_option("prompt", c->prompt, "Prompt (default: read piped stdin, or chat interactively)");
-  cmd->add_option("-p,--param", c->params, "Option NAME=VALUE (temperature, top_k, num_ctx, seed, stop, ...)");
+  // One value per -p, so a prompt after it stays the prompt.
+  cmd->add_option("-p,--param", c->params, "Option NAME=VALUE (temperature, top_k, num_ctx, seed, stop, ...)")
+      ->allow_extra_args(false);
   cmd->add_flag("--verbose", c->verbose, "Print timings and token rates");
   cmd->callback([c, exit_code] { *exit_code = run_run(*c); });
 }

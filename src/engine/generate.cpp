@@ -32,6 +32,7 @@ Result<GenerateStats> generate(const Model& model, Context& ctx, const Tokenizer
     if (id < 0 || id >= n_vocab) return make_error("prompt token %d is not in the vocabulary", id);
   }
   GenerateStats st;
+  st.prompt_tokens = prompt;
   std::vector<float> logits(static_cast<size_t>(n_vocab));
   reuse = std::clamp<int64_t>(reuse, 0, std::min(n_prompt - 1, ctx.n_past()));
   ctx.set_n_past(reuse);

@@ -25,6 +25,7 @@ struct GenerateStats {
   double first_token_seconds = 0;  // from the start of prompt evaluation to the first sampled token
   std::string done_reason;         // "stop" (end token or stop string) or "length"
   std::vector<int32_t> tokens;     // the generated ids
+  std::vector<int32_t> prompt_tokens;  // the prompt's ids, as evaluated
 };
 
 // on_text receives text as it becomes safe to show (whole UTF-8

@@ -104,6 +104,11 @@ Result<LoadedModel> plan_model(const std::string& path, const Options& opts, int
 
 Result<LoadedModel> load_for_inference(const std::string& path, const Options& opts, int64_t num_parallel) {
   FOLIO_ASSIGN_OR_RETURN(LoadedModel m, plan_model(path, opts, num_parallel));
+  return load_planned(std::move(m));
+}
+
+Result<LoadedModel> load_planned(LoadedModel m) {
+  const std::string path = m.file->mapping(0).path();
   if (m.plan.verdict == Verdict::kRefused) return make_error("cannot load %s: %s", path.c_str(), m.plan.refusal().c_str());
   if (m.plan.mode != LoadMode::kMmap || m.plan.lock) {
     // Reopen as planned: read into memory and/or locked. The model's views

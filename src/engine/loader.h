@@ -60,5 +60,8 @@ Result<LoadedModel> plan_model(const std::string& path, const Options& opts, int
 // Plans, then loads as planned. A refusal is an Error whose message is the
 // plan's (the cause with numbers and the remedies).
 Result<LoadedModel> load_for_inference(const std::string& path, const Options& opts, int64_t num_parallel = 1);
+// The loading half of load_for_inference, for a plan_model result (so a
+// caller that planned first, e.g. to decide evictions, does not plan twice).
+Result<LoadedModel> load_planned(LoadedModel planned);
 
 }  // namespace folio

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/result.h"
 #include "store/store.h"
 
 namespace folio::api {
@@ -36,6 +37,11 @@ std::string modelfile_text(const Store& store, const StoredModel& m);
 
 // Ollama's "details" of a stored model, from its config blob.
 nlohmann::json config_details(const Store& store, const StoredModel& m);
+
+// Optional fields of a request object: fallback when absent or null; a
+// value of another JSON type is an error naming the field (a 400).
+Result<bool> bool_field(const nlohmann::json& obj, const char* name, bool fallback);
+Result<std::string> string_field(const nlohmann::json& obj, const char* name, const std::string& fallback = "");
 
 // The name field of a request: "model", or the older "name".
 std::string request_model(const nlohmann::json& req);

@@ -95,6 +95,18 @@ std::string request_model(const json& req) {
   return "";
 }
 
+Result<bool> bool_field(const json& obj, const char* name, bool fallback) {
+  if (!obj.is_object() || !obj.contains(name) || obj[name].is_null()) return fallback;
+  if (!obj[name].is_boolean()) return make_error("%s must be true or false, not %s", name, obj[name].type_name());
+  return obj[name].get<bool>();
+}
+
+Result<std::string> string_field(const json& obj, const char* name, const std::string& fallback) {
+  if (!obj.is_object() || !obj.contains(name) || obj[name].is_null()) return fallback;
+  if (!obj[name].is_string()) return make_error("%s must be a string, not %s", name, obj[name].type_name());
+  return obj[name].get<std::string>();
+}
+
 Reply tags(const Store& store) {
   json models = json::array();
   std::vector<StoredModel> list = store.list();

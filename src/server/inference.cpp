@@ -35,11 +35,14 @@ Result<tmpl::Message> message_of(const json& m) {
   if (m.contains("tool_call_id") && m["tool_call_id"].is_string()) out.tool_call_id = m["tool_call_id"].get<std::string>();
   if (m.contains("tool_calls") && m["tool_calls"].is_array()) {
     for (const auto& c : m["tool_calls"]) {
+      if (!c.is_object() || !c.value("function", json::object()).is_object()) {
+        return make_error("each tool call needs a function object");
+      }
       const json fn = c.value("function", json::object());
       tmpl::ToolCall call;
-      call.id = c.value("id", json("")).is_string() ? c.value("id", "") : "";
-      call.index = fn.value("index", json(0)).is_number_integer() ? fn.value("index", 0) : 0;
-      call.name = fn.value("name", json("")).is_string() ? fn.value("name", "") : "";
+      FOLIO_ASSIGN_OR_RETURN(call.id, string_field(c, "id"));
+      FOLIO_ASSIGN_OR_RETURN(call.name, string_field(fn, "name"));
+      call.index = fn.contains("index") && fn["index"].is_number_integer() ? fn["index"].get<int>() : 0;
       call.arguments_json = fn.contains("arguments") ? fn["arguments"].dump() : "{}";
       out.tool_calls.push_back(std::move(call));
     }
@@ -51,7 +54,6 @@ Result<tmpl::Message> message_of(const json& m) {
 // messages always kept, the last message always included).
 Result<std::string> chat_prompt(const tmpl::ChatTemplate& t, std::vector<tmpl::Message> msgs, const tmpl::ChatValues& base,
                                 Runner& runner, int64_t num_ctx) {
-  size_t first = msgs.empty() ? 0 : msgs.size() - 1;
   const auto render_from = [&](size_t i) -> Result<std::string> {
     tmpl::ChatValues v = base;
     for (size_t j = 0; j < i; ++j) {
@@ -60,15 +62,24 @@ Result<std::string> chat_prompt(const tmpl::ChatTemplate& t, std::vector<tmpl::M
     v.messages.insert(v.messages.end(), msgs.begin() + static_cast<std::ptrdiff_t>(i), msgs.end());
     return t.render(v);
   };
-  for (size_t i = first; i-- > 0;) {
-    FOLIO_ASSIGN_OR_RETURN(std::string s, render_from(i));
+  const auto fits = [&](const std::string& s) -> Result<bool> {
     FOLIO_ASSIGN_OR_RETURN(std::vector<int32_t> ids, runner.tokenize(s, true));
-    if (static_cast<int64_t>(ids.size()) > num_ctx) {
-      FOLIO_LOG_INFO("chat: dropping the %zu oldest messages to fit num_ctx=%lld", i + 1, static_cast<long long>(num_ctx));
-      break;
-    }
+    return static_cast<int64_t>(ids.size()) <= num_ctx;
+  };
+  // Usually the whole conversation fits: one render, one tokenization.
+  FOLIO_ASSIGN_OR_RETURN(std::string whole, render_from(0));
+  FOLIO_ASSIGN_OR_RETURN(bool all_fit, fits(whole));
+  if (all_fit || msgs.size() < 2) return whole;
+  // Else the oldest first message from which the rest fits (the last
+  // message is always kept).
+  size_t first = msgs.size() - 1;
+  for (size_t i = first; i-- > 1;) {
+    FOLIO_ASSIGN_OR_RETURN(std::string s, render_from(i));
+    FOLIO_ASSIGN_OR_RETURN(bool ok, fits(s));
+    if (!ok) break;
     first = i;
   }
+  FOLIO_LOG_INFO("chat: dropping the %zu oldest messages to fit num_ctx=%lld", first, static_cast<long long>(num_ctx));
   return render_from(first);
 }
 
@@ -105,6 +116,9 @@ Reply prepare(Store& store, Scheduler& sched, Prepared::Kind kind, const json& r
     return error(400, "this model does not support images");
   }
   const std::optional<KeepAlive> keep = target.keep;
+  auto raw_field = bool_field(req, "raw", false);
+  if (!raw_field.ok()) return error(400, raw_field.error().message);
+  const bool raw = *raw_field;
   out->stream = !req.contains("stream") || !req["stream"].is_boolean() || req["stream"].get<bool>();
 
   for (const char* field : {"prompt", "system", "template", "suffix"}) {
@@ -169,7 +183,7 @@ Reply prepare(Store& store, Scheduler& sched, Prepared::Kind kind, const json& r
     return {200, nullptr};
   }
   // /api/generate
-  if (req.value("raw", false)) {
+  if (raw) {
     out->prompt = str("prompt");
   } else {
     tmpl::ChatValues v;
@@ -225,8 +239,7 @@ json run(Prepared& p, const std::function<bool(const json&)>& emit) {
   }
   final["done_reason"] = st->done_reason;
   if (!chat) {
-    auto prompt_ids = runner.tokenize(p.prompt, true);
-    std::vector<int32_t> context = prompt_ids.ok() ? *prompt_ids : std::vector<int32_t>{};
+    std::vector<int32_t> context = st->prompt_tokens;
     context.insert(context.end(), st->tokens.begin(), st->tokens.end());
     final["context"] = context;
   }

@@ -112,13 +112,16 @@ Result<json> chat_request(const json& r) {
     if (m.contains("tool_calls") && m["tool_calls"].is_array()) {
       json calls = json::array();
       for (const auto& c : m["tool_calls"]) {
+        if (!c.is_object()) return make_error("invalid tool call: expected an object");
         json fn = c.value("function", json::object());
         json args = json::object();
         if (fn.contains("arguments") && fn["arguments"].is_string()) {
           args = json::parse(fn["arguments"].get<std::string>(), nullptr, false);
           if (args.is_discarded()) return make_error("invalid tool call arguments: not JSON");
         }
-        calls.push_back({{"id", c.value("id", "")}, {"function", {{"name", fn.value("name", "")}, {"arguments", args}}}});
+        FOLIO_ASSIGN_OR_RETURN(std::string id, string_field(c, "id"));
+        FOLIO_ASSIGN_OR_RETURN(std::string name, string_field(fn, "name"));
+        calls.push_back({{"id", id}, {"function", {{"name", name}, {"arguments", args}}}});
       }
       base["tool_calls"] = calls;
     }
@@ -132,9 +135,10 @@ Result<json> chat_request(const json& r) {
     } else if (content.is_array()) {
       // Parts: each text part becomes a message of the same role.
       for (const auto& part : content) {
-        if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string()) {
-          if (part.is_object() && part.value("type", "") == "image_url") return make_error("this model does not support images");
-          return make_error("invalid message format");
+        FOLIO_ASSIGN_OR_RETURN(std::string type, string_field(part, "type"));
+        if (type == "image_url") return make_error("this model does not support images");
+        if (type != "text" || !part.contains("text") || !part["text"].is_string()) {
+          return make_error("invalid message format: a content part needs type \"text\" and a text string");
         }
         json msg = {{"role", role}, {"content", part["text"]}};
         messages.push_back(msg);
@@ -152,9 +156,9 @@ Result<json> chat_request(const json& r) {
   json out = {{"model", r.value("model", json(""))}, {"messages", messages}, {"options", options}, {"stream", stream}};
   if (r.contains("tools") && r["tools"].is_array()) out["tools"] = r["tools"];
   if (r.contains("response_format") && r["response_format"].is_object()) {
-    const std::string type = r["response_format"].value("type", "");
+    FOLIO_ASSIGN_OR_RETURN(std::string type, string_field(r["response_format"], "type"));
     if (type == "json_object") out["format"] = "json";
-    if (type == "json_schema" && r["response_format"].contains("json_schema")) {
+    if (type == "json_schema" && r["response_format"].contains("json_schema") && r["response_format"]["json_schema"].is_object()) {
       out["format"] = r["response_format"]["json_schema"].value("schema", json::object());
     }
   }

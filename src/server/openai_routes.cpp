@@ -54,9 +54,9 @@ void generation_route(httplib::Server& h, const char* path, api::Prepared::Kind 
       if (final.contains("error")) return send_error(res, 500, final["error"].get<std::string>());
       return send(res, {200, chat ? oa::chat_completion(id, final) : oa::completion(id, final)});
     }
-    const bool usage = body.contains("stream_options") && body["stream_options"].is_object() &&
-                       body["stream_options"].value("include_usage", false);
-    auto stream = std::make_shared<oa::Stream>(chat ? oa::Stream::Kind::kChat : oa::Stream::Kind::kCompletion, id, usage);
+    auto usage = api::bool_field(body.value("stream_options", json::object()), "include_usage", false);
+    if (!usage.ok()) return send_error(res, 400, "stream_options." + usage.error().message);
+    auto stream = std::make_shared<oa::Stream>(chat ? oa::Stream::Kind::kChat : oa::Stream::Kind::kCompletion, id, *usage);
     res.status = 200;
     res.set_chunked_content_provider("text/event-stream", [p, stream](size_t, httplib::DataSink& sink) {
       const auto put = [&](const json& j) {
@@ -87,9 +87,11 @@ void add_openai_routes(httplib::Server& h, Store& store, Scheduler& sched) {
     if (!parse(req, res, &body)) return;
     auto converted = oa::embed_request(body);
     if (!converted.ok()) return send_error(res, 400, converted.error().message);
+    auto format = api::string_field(body, "encoding_format", "float");
+    if (!format.ok()) return send_error(res, 400, format.error().message);
     api::Reply r = api::embed(store, sched, *converted);
     if (r.status != 200) return send(res, oa::error_reply(r));
-    send(res, {200, oa::embedding_list(body.value("model", ""), r.body, body.value("encoding_format", "float"))});
+    send(res, {200, oa::embedding_list(api::request_model(body), r.body, *format)});
   });
   h.Get("/v1/models", [&store](const httplib::Request&, httplib::Response& res) {
     send(res, {200, oa::model_list(api::tags(store).body["models"])});

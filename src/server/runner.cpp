@@ -3,6 +3,8 @@
 #include "engine/embed.h"
 #include "engine/loader.h"
 
+#include <optional>
+
 namespace folio {
 
 bool LoadSpec::same_load(const LoadSpec& o) const {
@@ -95,16 +97,30 @@ class EngineRunner : public Runner {
 class EngineRunnerFactory : public RunnerFactory {
  public:
   Result<Fit> fit(const LoadSpec& spec) override {
-    Options o = spec.options;
-    FOLIO_ASSIGN_OR_RETURN(LoadedModel planned, plan_model(spec.path, o, spec.num_parallel));
+    FOLIO_ASSIGN_OR_RETURN(LoadedModel planned, plan_model(spec.path, spec.options, spec.num_parallel));
     Fit f;
     f.fits = planned.plan.verdict != Verdict::kRefused;
     if (!f.fits) f.reason = "cannot load " + spec.name + ": " + planned.plan.refusal();
+    // The scheduler loads right after a fit: keep the parsed model and the
+    // plan for it.
+    std::lock_guard<std::mutex> lock(mu_);
+    planned_.reset();
+    if (f.fits) planned_.emplace(spec, std::move(planned));
     return f;
   }
 
   Result<std::unique_ptr<Runner>> load(const LoadSpec& spec) override {
-    FOLIO_ASSIGN_OR_RETURN(LoadedModel m, load_for_inference(spec.path, spec.options, spec.num_parallel));
+    std::optional<LoadedModel> planned;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (planned_ && planned_->first.same_load(spec)) planned.emplace(std::move(planned_->second));
+      planned_.reset();
+    }
+    if (!planned) {
+      FOLIO_ASSIGN_OR_RETURN(LoadedModel m, plan_model(spec.path, spec.options, spec.num_parallel));
+      planned.emplace(std::move(m));
+    }
+    FOLIO_ASSIGN_OR_RETURN(LoadedModel m, load_planned(std::move(*planned)));
     std::vector<std::unique_ptr<Context>> slots;
     for (int i = 0; i < std::max(1, spec.num_parallel); ++i) {
       FOLIO_ASSIGN_OR_RETURN(std::unique_ptr<Context> c, m.new_context());
@@ -112,6 +128,10 @@ class EngineRunnerFactory : public RunnerFactory {
     }
     return std::unique_ptr<Runner>(new EngineRunner(std::move(m), std::move(slots), spec.options.num_batch));
   }
+
+ private:
+  std::mutex mu_;
+  std::optional<std::pair<LoadSpec, LoadedModel>> planned_;
 };
 
 }  // namespace

@@ -15,7 +15,7 @@ struct Scheduler::Entry {
   LoadSpec spec;
   std::unique_ptr<Runner> runner;
   std::vector<bool> busy;  // per slot
-  int active = 0;
+  int active() const { return static_cast<int>(std::count(busy.begin(), busy.end(), true)); }
   KeepAlive keep;
   Clock::time_point expires;
   bool unload_when_idle = false;
@@ -112,7 +112,7 @@ Scheduler::Lease::~Lease() { s_->release(e_, slot_); }
 std::shared_ptr<Scheduler::Entry> Scheduler::least_recent_idle() const {
   std::shared_ptr<Entry> best;
   for (const auto& e : loaded_) {
-    if (e->active == 0 && (!best || e->last_used < best->last_used)) best = e;
+    if (e->active() == 0 && (!best || e->last_used < best->last_used)) best = e;
   }
   return best;
 }
@@ -167,7 +167,6 @@ Scheduler::Acquired Scheduler::acquire(const LoadSpec& spec, std::optional<KeepA
       const auto free = std::find(e->busy.begin(), e->busy.end(), false);
       if (free != e->busy.end()) {
         *free = true;
-        ++e->active;
         e->keep = keep;
         e->last_used = ++clock_;
         out.lease.reset(new Lease(this, e, static_cast<int>(free - e->busy.begin())));
@@ -178,7 +177,7 @@ Scheduler::Acquired Scheduler::acquire(const LoadSpec& spec, std::optional<KeepA
     }
     if (e) {  // loaded with other options: reload once its requests end
       e->unload_when_idle = true;
-      if (e->active == 0) garbage.push_back(detach(e));
+      if (e->active() == 0) garbage.push_back(detach(e));
       wait();
       continue;
     }
@@ -239,7 +238,6 @@ Scheduler::Acquired Scheduler::acquire(const LoadSpec& spec, std::optional<KeepA
     fresh->runner = std::move(runner).value();
     fresh->busy.assign(static_cast<size_t>(std::max(1, spec.num_parallel)), false);
     fresh->busy[0] = true;
-    fresh->active = 1;
     fresh->keep = keep;
     fresh->last_used = ++clock_;
     loaded_.push_back(fresh);
@@ -254,9 +252,8 @@ void Scheduler::release(const std::shared_ptr<Entry>& e, int slot) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     e->busy[static_cast<size_t>(slot)] = false;
-    --e->active;
     e->last_used = ++clock_;
-    if (e->active == 0) {
+    if (e->active() == 0) {
       const bool listed = std::find(loaded_.begin(), loaded_.end(), e) != loaded_.end();
       if (listed && (e->unload_when_idle || (!e->keep.forever && e->keep.duration.count() == 0))) {
         gone = detach(e);
@@ -277,7 +274,7 @@ bool Scheduler::unload(const std::string& name) {
       if (e->spec.name != name) continue;
       found = true;
       e->unload_when_idle = true;
-      if (e->active == 0) {
+      if (e->active() == 0) {
         gone = detach(e);
         break;
       }
@@ -299,9 +296,9 @@ std::vector<LoadedInfo> Scheduler::ps() const {
     i.path = e->spec.path;
     i.info = e->runner->info();
     i.resident = e->runner->resident_bytes();
-    i.active = e->active;
+    i.active = e->active();
     i.forever = e->keep.forever;
-    const auto until = e->active > 0 ? now + e->keep.duration : e->expires;
+    const auto until = e->active() > 0 ? now + e->keep.duration : e->expires;
     i.expires_at = wall + std::chrono::duration_cast<std::chrono::system_clock::duration>(until - now);
     out.push_back(std::move(i));
   }
@@ -315,7 +312,7 @@ void Scheduler::reap() {
     const auto now = Clock::now();
     auto next = now + std::chrono::seconds(1);
     for (const auto& e : std::vector<std::shared_ptr<Entry>>(loaded_)) {
-      if (e->active > 0 || e->keep.forever) continue;
+      if (e->active() > 0 || e->keep.forever) continue;
       if (e->expires <= now) {
         gone.push_back(detach(e));
       } else {
