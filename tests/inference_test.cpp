@@ -312,6 +312,61 @@ TEST_F(Inference, FormatConstrainsTheOutputToTheSchema) {
   EXPECT_NE(r.body["error"].get<std::string>().find("thing"), std::string::npos) << r.body;
 }
 
+// A tool call the stories model is made to write (format pins the JSON),
+// parsed from its output: the template has no tool-call tag, so a bare
+// JSON object naming a tool is a call.
+const json kWeatherTool = {{"type", "function"},
+                           {"function", {{"name", "get_weather"},
+                                         {"description", "The weather in a city"},
+                                         {"parameters", {{"type", "object"},
+                                                         {"properties", {{"city", {{"type", "string"}}}}},
+                                                         {"required", {"city"}}}}}}};
+const json kCallSchema = {
+    {"type", "object"},
+    {"properties", {{"name", {{"enum", {"get_weather"}}}},
+                    {"arguments", {{"type", "object"},
+                                   {"properties", {{"city", {{"enum", {"Paris", "Oslo"}}}}}},
+                                   {"required", {"city"}}}}}},
+    {"required", {"name", "arguments"}}};
+
+TEST_F(Inference, ToolCallsAreParsedFromTheOutput) {
+  ServerProcess server(store.dir.path());
+  ASSERT_TRUE(server.ready());
+  json req = {{"model", "stories"}, {"messages", {{{"role", "user"}, {"content", "What is the weather in Paris?"}}}},
+              {"tools", {kWeatherTool}}, {"format", kCallSchema}, {"stream", false},
+              {"options", {{"stop", json::array()}, {"num_predict", 100}}}};
+  Reply r = post(server.port(), "/api/chat", req);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json& m = r.body["message"];
+  EXPECT_EQ(m["content"], "") << m;
+  ASSERT_EQ(m["tool_calls"].size(), 1u) << m;
+  const json& call = m["tool_calls"][0];
+  EXPECT_EQ(call["id"].get<std::string>().rfind("call_", 0), 0u) << call;
+  EXPECT_EQ(call["function"]["name"], "get_weather");
+  EXPECT_EQ(call["function"]["index"], 0);
+  const json city = call["function"]["arguments"]["city"];
+  EXPECT_TRUE(city == "Paris" || city == "Oslo") << call;
+  // Streamed: the call arrives in a chunk of its own, no text around it.
+  req["stream"] = true;
+  Reply s = post(server.port(), "/api/chat", req);
+  ASSERT_EQ(s.status, 200);
+  int with_calls = 0;
+  for (const json& l : s.lines) {
+    if (l["message"].contains("tool_calls")) {
+      ++with_calls;
+      EXPECT_EQ(l["message"]["tool_calls"][0]["function"]["arguments"], call["function"]["arguments"]);
+    }
+  }
+  EXPECT_EQ(with_calls, 1);
+  EXPECT_EQ(streamed_text(s), "");
+  // Without tools the same JSON is just content.
+  req.erase("tools");
+  req["stream"] = false;
+  r = post(server.port(), "/api/chat", req);
+  EXPECT_FALSE(r.body["message"].contains("tool_calls"));
+  EXPECT_EQ(json::parse(r.body["message"]["content"].get<std::string>())["name"], "get_weather");
+}
+
 double norm(const json& v) {
   double s = 0;
   for (const auto& x : v) s += x.get<double>() * x.get<double>();

@@ -133,6 +133,44 @@ TEST_F(OpenAI, ResponseFormatJsonSchema) {
   EXPECT_TRUE(out["n"].is_number_integer()) << out;
 }
 
+TEST_F(OpenAI, ToolCallsInOpenAIsShape) {
+  ServerProcess server(store.dir.path());
+  ASSERT_TRUE(server.ready());
+  const json tool = {{"type", "function"},
+                     {"function", {{"name", "get_weather"},
+                                   {"parameters", {{"type", "object"}, {"properties", {{"city", {{"type", "string"}}}}}}}}}};
+  const json schema = {{"type", "object"},
+                       {"properties", {{"name", {{"enum", {"get_weather"}}}},
+                                       {"arguments", {{"type", "object"},
+                                                      {"properties", {{"city", {{"enum", {"Paris", "Oslo"}}}}}},
+                                                      {"required", {"city"}}}}}},
+                       {"required", {"name", "arguments"}}};
+  json req = {{"model", "stories"}, {"messages", {{{"role", "user"}, {"content", "Weather in Paris?"}}}},
+              {"tools", {tool}}, {"temperature", 0}, {"max_tokens", 100},
+              {"response_format", {{"type", "json_schema"}, {"json_schema", {{"name", "call"}, {"schema", schema}}}}}};
+  Http r = post(server.port(), "/v1/chat/completions", req);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json c = json::parse(r.body);
+  EXPECT_EQ(c["choices"][0]["finish_reason"], "tool_calls");
+  const json& call = c["choices"][0]["message"]["tool_calls"][0];
+  EXPECT_EQ(call["type"], "function");
+  EXPECT_EQ(call["function"]["name"], "get_weather");
+  ASSERT_TRUE(call["function"]["arguments"].is_string()) << call;  // OpenAI: a JSON string
+  const json args = json::parse(call["function"]["arguments"].get<std::string>());
+  EXPECT_TRUE(args["city"] == "Paris" || args["city"] == "Oslo") << args;
+  req["stream"] = true;
+  r = post(server.port(), "/v1/chat/completions", req);
+  bool done = false;
+  std::vector<json> ev = events(r.body, &done);
+  EXPECT_TRUE(done);
+  int with_calls = 0;
+  for (const json& e : ev) {
+    if (!e["choices"].empty() && e["choices"][0]["delta"].contains("tool_calls")) ++with_calls;
+  }
+  EXPECT_EQ(with_calls, 1);
+  EXPECT_EQ(ev.back()["choices"][0]["finish_reason"], "tool_calls");
+}
+
 TEST_F(OpenAI, CompletionsStreamedAndNot) {
   ServerProcess server(store.dir.path());
   ASSERT_TRUE(server.ready());

@@ -18,6 +18,10 @@ std::string human_bytes(uint64_t n);
 // binary). Returns nullopt when s is not a size.
 std::optional<uint64_t> parse_size(std::string_view s);
 
+// s without leading and trailing ASCII whitespace (Go's strings.TrimSpace
+// for ASCII).
+std::string trim_space(std::string_view s);
+
 std::string to_lower(std::string_view s);
 std::string to_upper(std::string_view s);
 

@@ -359,18 +359,29 @@ bool JsonConstraint::close_value() {
   return false;
 }
 
+// Whitespace between tokens as llama.cpp's JSON grammars allow it: one
+// space, or one or two newlines and at most 20 spaces or tabs (an
+// indentation); so a model cannot pad forever.
+bool JsonConstraint::take_ws(unsigned char c) {
+  if (c == '\r') return false;
+  if (!ws_.single && ws_.newlines == 0) {  // a run starts
+    if (c == ' ') return ws_.single = true;
+    if (c == '\n') return ws_.newlines = 1, true;
+    return false;
+  }
+  if (ws_.single) return false;
+  if (c == '\n') return ws_.indent == 0 && ws_.newlines < 2 ? (++ws_.newlines, true) : false;
+  return ++ws_.indent <= 20;
+}
+
 bool JsonConstraint::feed_char(unsigned char c) {
   if (done_) return false;  // nothing after the top-level value
   const bool ws = is_ws(c);
-  if (ws) {
-    if (++ws_run_ > 20) return false;
-  } else {
-    ws_run_ = 0;
-  }
+  if (!ws) ws_ = {};  // a run of whitespace ends
   Frame& f = stack_.back();
   switch (f.kind) {
     case Frame::Kind::kValue: {
-      if (ws) return stack_.size() > 1;  // the document starts at its first character
+      if (ws) return stack_.size() > 1 && take_ws(c);  // the document starts at its first character
       const Node* n = pick(f.node, c);
       if (n == nullptr) return false;
       Frame v;
@@ -421,7 +432,7 @@ bool JsonConstraint::feed_char(unsigned char c) {
       switch (f.state) {
         case 0:  // after '{'
         case 4:  // after ','
-          if (ws) return true;
+          if (ws) return take_ws(c);
           if (c == '}' && f.state == 0 && (any || required_left(f) == 0)) return close_value();
           if (c != '"' || (!any && !more_keys(f))) return false;
           {
@@ -433,12 +444,12 @@ bool JsonConstraint::feed_char(unsigned char c) {
           }
           return true;
         case 1:  // after the key
-          if (ws) return true;
+          if (ws) return take_ws(c);
           if (c != ':') return false;
           f.state = 2;
           return true;
         case 2: {  // after ':'
-          if (ws) return true;
+          if (ws) return take_ws(c);
           static const Node any_node;
           Frame v;
           v.kind = Frame::Kind::kValue;
@@ -447,7 +458,7 @@ bool JsonConstraint::feed_char(unsigned char c) {
           return feed_char(c);
         }
         case 3:  // after a value
-          if (ws) return true;
+          if (ws) return take_ws(c);
           if (c == ',' && (any || more_keys(f))) {
             f.state = 4;
             return true;
@@ -463,7 +474,7 @@ bool JsonConstraint::feed_char(unsigned char c) {
       switch (f.state) {
         case 0:  // after '['
         case 2:  // after ','
-          if (ws) return true;
+          if (ws) return take_ws(c);
           if (c == ']' && f.state == 0 && f.count >= f.node->min_items) return close_value();
           {
             Frame v;
@@ -477,7 +488,7 @@ bool JsonConstraint::feed_char(unsigned char c) {
           }
           return true;
         case 1:  // after an item
-          if (ws) return true;
+          if (ws) return take_ws(c);
           if (c == ',' && (f.node->max_items < 0 || f.count < f.node->max_items)) {
             f.state = 2;
             return true;
@@ -522,43 +533,49 @@ bool JsonConstraint::feed_char(unsigned char c) {
       }
     }
     case Frame::Kind::kNumber: {
+      // As llama.cpp's JSON grammars bound numbers: at most 16 digits in
+      // the integer and in the fraction, 3 in the exponent (a value a
+      // 64-bit integer or a double holds, and no endless digits). count:
+      // digits of the current part.
       const bool digit = is_digit(c);
-      if (++f.count > 24 && digit) return false;  // no endless digits
+      const auto more = [&](int limit) { return ++f.count <= limit; };
+      const auto part = [&](uint8_t state) {
+        f.state = state;
+        f.count = 0;
+        return true;
+      };
       switch (f.state) {
         case 0:
           if (c == '-') return f.state = 1, true;
-          if (c == '0') return f.state = 3, true;
-          if (digit) return f.state = 2, true;
-          return false;
+          [[fallthrough]];
         case 1:
-          if (c == '0') return f.state = 3, true;
-          if (digit) return f.state = 2, true;
+          if (c == '0') return f.state = 3, more(16);
+          if (digit) return f.state = 2, more(16);
           return false;
         case 2:
-          if (digit) return true;
+          if (digit) return more(16);
           [[fallthrough]];
         case 3:
-          if (c == '.' && !f.integer) return f.state = 4, true;
-          if ((c == 'e' || c == 'E') && !f.integer) return f.state = 6, true;
+          if (c == '.' && !f.integer) return part(4);
+          if ((c == 'e' || c == 'E') && !f.integer) return part(6);
           break;
         case 4:
-          return digit ? (f.state = 5, true) : false;
         case 5:
-          if (digit) return true;
-          if (c == 'e' || c == 'E') return f.state = 6, true;
+          if (digit) return f.state = 5, more(16);
+          if (f.state == 5 && (c == 'e' || c == 'E')) return part(6);
+          if (f.state == 4) return false;
           break;
         case 6:
           if (c == '+' || c == '-') return f.state = 7, true;
-          return digit ? (f.state = 8, true) : false;
+          [[fallthrough]];
         case 7:
-          return digit ? (f.state = 8, true) : false;
         case 8:
-          if (digit) return true;
+          if (digit) return f.state = 8, more(3);
+          if (f.state != 8) return false;
           break;
       }
       // The number ended; c belongs to the enclosing value.
       if (!number_can_end(f) || stack_.size() == 1) return false;
-      if (ws) --ws_run_;  // counted again below
       if (!close_value()) return false;
       return feed_char(c);
     }
@@ -573,7 +590,6 @@ bool JsonConstraint::feed_char(unsigned char c) {
         return true;
       }
       if (!literal_full(f) || stack_.size() == 1) return false;
-      if (ws) --ws_run_;
       if (!close_value()) return false;
       return feed_char(c);
     }

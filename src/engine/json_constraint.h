@@ -11,9 +11,11 @@
 // const, anyOf / oneOf (alternatives told apart by their first character:
 // object, array, string, number, true/false, null; of several of one kind
 // the first is used), nullable, $ref to #/$defs or #/definitions.
-// Whitespace between tokens is allowed, at most 20 characters at a time, so
-// a model cannot pad forever; none before the top-level value, and after it
-// only the end.
+// Whitespace between tokens as llama.cpp's JSON grammars allow it (one
+// space, or one or two newlines and an indentation of at most 20 spaces or
+// tabs), so a model cannot pad forever; none before the top-level value,
+// and after it only the end. Numbers: at most 16 digits in the integer and
+// in the fraction, 3 in the exponent (llama.cpp's bounds).
 #pragma once
 
 #include <cstdint>
@@ -73,10 +75,14 @@ class JsonConstraint {
  private:
   bool feed_char(unsigned char c);
   bool close_value();  // the frame on top finished its value
+  bool take_ws(unsigned char c);  // whitespace between tokens
   std::shared_ptr<const JsonGrammar> g_;
   std::vector<Frame> stack_;
   bool done_ = false;
-  int ws_run_ = 0;
+  struct Whitespace {
+    bool single = false;  // a lone space
+    uint8_t newlines = 0, indent = 0;
+  } ws_;
 };
 
 }  // namespace folio

@@ -26,7 +26,9 @@ std::shared_ptr<const JsonGrammar> schema(const char* text) {
 void expect_valid(const std::shared_ptr<const JsonGrammar>& g, const std::string& doc, bool prefixes_incomplete = true) {
   JsonConstraint c(g);
   for (size_t i = 0; i < doc.size(); ++i) {
-    if (prefixes_incomplete) ASSERT_FALSE(c.done()) << doc << " done early at " << i;
+    if (prefixes_incomplete) {
+      ASSERT_FALSE(c.done()) << doc << " done early at " << i;
+    }
     ASSERT_TRUE(c.feed(doc.substr(i, 1))) << doc << " refused at " << i << ": '" << doc.substr(0, i + 1) << "'";
   }
   EXPECT_TRUE(c.done()) << doc;
@@ -51,11 +53,21 @@ TEST(JsonConstraint, AnyObject) {
                           R"({} {})", R"({"a":[1,]})"}) {
     expect_invalid(g, bad);
   }
-  // Whitespace is bounded, so a model cannot pad forever.
+  // Whitespace between tokens is bounded, so a model cannot pad forever:
+  // one space, or one or two newlines and an indentation of up to 20.
   JsonConstraint c(g);
   ASSERT_TRUE(c.feed("{"));
-  EXPECT_TRUE(c.accepts(std::string(20, ' ')));
-  EXPECT_FALSE(c.accepts(std::string(21, ' ')));
+  EXPECT_TRUE(c.accepts(" "));
+  EXPECT_FALSE(c.accepts("  "));
+  EXPECT_TRUE(c.accepts("\n\n" + std::string(20, ' ')));
+  EXPECT_TRUE(c.accepts("\n\t\t"));
+  EXPECT_FALSE(c.accepts("\n" + std::string(21, ' ')));
+  EXPECT_FALSE(c.accepts("\n\n\n"));
+  EXPECT_FALSE(c.accepts("\n \n"));
+  EXPECT_FALSE(c.accepts("\t"));
+  EXPECT_FALSE(c.accepts("\r\n"));
+  // Inside strings whitespace is content, unbounded.
+  expect_valid(g, "{\"a\": \"" + std::string(50, ' ') + "\\n\\n\\n\"}");
   // A refused piece leaves the state as it was.
   EXPECT_FALSE(c.feed("\"a\"]"));
   EXPECT_TRUE(c.feed("\"a\": 1}"));
@@ -88,6 +100,12 @@ TEST(JsonConstraint, SchemaKeysTypesRequiredEnums) {
 TEST(JsonConstraint, TopLevelScalarsArraysRefsAndNullable) {
   expect_valid(schema(R"({"type": "integer"})"), "42", false);
   expect_invalid(schema(R"({"type": "integer"})"), "4.2");
+  // Digits are bounded: 16 in the integer and the fraction, 3 in the exponent.
+  expect_valid(schema(R"({"type": "integer"})"), "-1234567890123456", false);
+  expect_invalid(schema(R"({"type": "integer"})"), "12345678901234567");
+  expect_valid(schema(R"({"type": "number"})"), "0.1234567890123456e-308", false);
+  expect_invalid(schema(R"({"type": "number"})"), "1.5e1234");
+  expect_invalid(schema(R"({"type": "number"})"), "1.12345678901234567");
   expect_valid(schema(R"({"type": "string"})"), R"("hi")");
   expect_valid(schema(R"({"enum": ["red", "green"]})"), R"("green")");
   expect_invalid(schema(R"({"enum": ["red", "green"]})"), R"("blue")");
@@ -115,13 +133,14 @@ TEST(JsonConstraint, BadSchemasAreRefused) {
 }
 
 // Random documents of the any-object grammar, serialized by nlohmann (so
-// surely valid): every one accepted in pieces of random sizes.
+// surely valid, numbers within the digit bounds): every one accepted in
+// pieces of random sizes.
 TEST(JsonConstraint, RandomDocumentsInRandomPieces) {
   std::mt19937 rng(7);
   std::function<json(int)> value = [&](int depth) -> json {
     switch (rng() % (depth > 3 ? 4 : 6)) {
       case 0: return static_cast<int>(rng() % 2000) - 1000;
-      case 1: return std::ldexp(static_cast<double>(rng() % 100000), -static_cast<int>(rng() % 20));
+      case 1: return static_cast<double>(rng() % 10000000) / std::pow(10.0, rng() % 8) * (rng() % 2 ? 1e-20 : 1);
       case 2: return std::string("s\"\\\n\t\x01\xc3\xa9") + std::to_string(rng() % 100);
       case 3: return rng() % 3 == 0 ? json(nullptr) : json(rng() % 2 == 0);
       case 4: {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <random>
 
 #include "base/log.h"
 #include "base/strings.h"
@@ -17,6 +18,15 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+// Ollama's tool call ids: "call_" and eight random letters or digits.
+std::string tool_call_id() {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  const char* letters = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string id = "call_";
+  for (int i = 0; i < 8; ++i) id += letters[rng() % 36];
+  return id;
+}
 
 Result<tmpl::Message> message_of(const json& m) {
   if (!m.is_object() || !m.contains("role") || !m["role"].is_string()) {
@@ -172,7 +182,10 @@ Reply prepare(Store& store, Scheduler& sched, Prepared::Kind kind, const json& r
       all.insert(all.begin(), tmpl::Message("system", rec.system));
     }
     tmpl::ChatValues base;
-    if (req.contains("tools") && req["tools"].is_array() && !req["tools"].empty()) base.tools_json = req["tools"].dump();
+    if (req.contains("tools") && req["tools"].is_array() && !req["tools"].empty()) {
+      base.tools_json = req["tools"].dump();
+      out->tools = std::make_unique<ToolCallParser>(chat_template->tool_call_tag(), ToolCallParser::names_of(req["tools"]));
+    }
     if (req.contains("think") && req["think"].is_boolean()) {
       base.think = req["think"].get<bool>();
       base.is_think_set = true;
@@ -216,12 +229,28 @@ json run(Prepared& p, const std::function<bool(const json&)>& emit) {
     return final;
   }
   std::string text;
+  json calls = json::array();  // tool calls, as Ollama's message.tool_calls
   const auto on_text = [&](std::string_view piece) {
-    text += piece;
-    if (!p.stream) return true;
+    std::string shown(piece);
+    json new_calls = json::array();
+    if (p.tools) {
+      auto [found, content] = p.tools->add(piece);
+      shown = std::move(content);
+      for (const ToolCall& c : found) {
+        new_calls.push_back({{"id", tool_call_id()},
+                             {"function", {{"index", c.index}, {"name", c.name}, {"arguments", c.arguments}}}});
+      }
+      calls.insert(calls.end(), new_calls.begin(), new_calls.end());
+    }
+    text += shown;
+    if (!p.stream || (shown.empty() && new_calls.empty())) return true;
     json chunk = {{"model", p.model}, {"created_at", now_rfc3339()}};
-    if (chat) chunk["message"] = {{"role", "assistant"}, {"content", std::string(piece)}};
-    else chunk["response"] = std::string(piece);
+    if (chat) {
+      chunk["message"] = {{"role", "assistant"}, {"content", shown}};
+      if (!new_calls.empty()) chunk["message"]["tool_calls"] = new_calls;
+    } else {
+      chunk["response"] = shown;
+    }
     chunk["done"] = false;
     return emit(chunk);
   };
@@ -233,9 +262,14 @@ json run(Prepared& p, const std::function<bool(const json&)>& emit) {
     return err;
   }
   final["created_at"] = now_rfc3339();
+  // Text held back as a possible tool call that was not one.
+  const std::string rest = p.tools ? p.tools->content() : "";
   if (!p.stream) {
-    if (chat) final["message"]["content"] = text;
+    if (chat) final["message"]["content"] = text + rest;
     else final["response"] = text;
+    if (!calls.empty()) final["message"]["tool_calls"] = calls;
+  } else if (!rest.empty()) {
+    final["message"]["content"] = rest;
   }
   final["done_reason"] = st->done_reason;
   if (!chat) {

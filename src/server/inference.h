@@ -13,6 +13,7 @@
 #include "engine/options.h"
 #include "server/api.h"
 #include "server/scheduler.h"
+#include "server/tool_calls.h"
 #include "store/store.h"
 
 namespace folio::api {
@@ -30,6 +31,7 @@ struct Prepared {
   double load_seconds = 0;
   std::chrono::steady_clock::time_point start;
   std::vector<int32_t> context;  // /api/generate's "context" carried over
+  std::unique_ptr<ToolCallParser> tools;  // chat with tools: calls parsed from the output
 };
 
 // Errors are Replies with Ollama's codes: 400 bad request, 404 unknown

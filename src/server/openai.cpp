@@ -24,9 +24,29 @@ json usage_of(const json& final) {
   return {{"prompt_tokens", p}, {"completion_tokens", e}, {"total_tokens", p + e}};
 }
 
-json finish_reason(const json& final) {
+json finish_reason(const json& final, bool tool_calls = false) {
   const std::string r = final.value("done_reason", "");
+  if (r == "stop" && tool_calls) return "tool_calls";
   return r.empty() ? json(nullptr) : json(r);
+}
+
+// Ollama's message.tool_calls as OpenAI's: arguments as a JSON string.
+json openai_tool_calls(const json& calls) {
+  json out = json::array();
+  for (const auto& c : calls) {
+    const json& fn = c["function"];
+    out.push_back({{"id", c.value("id", "")},
+                   {"index", fn.value("index", 0)},
+                   {"type", "function"},
+                   {"function", {{"name", fn.value("name", "")}, {"arguments", fn.value("arguments", json::object()).dump()}}}});
+  }
+  return out;
+}
+
+const json& message_tool_calls(const json& o) {
+  static const json none = json::array();
+  if (o.contains("message") && o["message"].is_object() && o["message"].contains("tool_calls")) return o["message"]["tool_calls"];
+  return none;
 }
 
 // stop: a string or a list of strings; other values are the client's error.
@@ -200,12 +220,14 @@ std::string new_id(const std::string& prefix) {
 
 json chat_completion(const std::string& id, const json& final) {
   json message = {{"role", "assistant"}, {"content", final.value("message", json::object()).value("content", "")}};
+  const json& calls = message_tool_calls(final);
+  if (!calls.empty()) message["tool_calls"] = openai_tool_calls(calls);
   return {{"id", id},
           {"object", "chat.completion"},
           {"created", unix_now()},
           {"model", final.value("model", "")},
           {"system_fingerprint", "fp_ollama"},
-          {"choices", json::array({{{"index", 0}, {"message", message}, {"finish_reason", finish_reason(final)}}})},
+          {"choices", json::array({{{"index", 0}, {"message", message}, {"finish_reason", finish_reason(final, !calls.empty())}}})},
           {"usage", usage_of(final)}};
 }
 
@@ -267,19 +289,26 @@ std::vector<std::string> Stream::events(const json& o) {
   const bool done = o.value("done", false);
   if (kind_ == Kind::kChat) {
     const std::string content = o.value("message", json::object()).value("content", "");
+    const json& calls = message_tool_calls(o);
     // The final object of a stream carries no text: OpenAI goes from the
     // last content chunk to the finish chunk (unless nothing came at all).
-    if (!done || first_ || !content.empty()) {
+    if (!done || first_ || !content.empty() || !calls.empty()) {
       json c = chunk(o);
       json delta = {{"content", content}};
       if (first_) delta = {{"role", "assistant"}, {"content", content}};
+      if (!calls.empty()) {
+        delta["tool_calls"] = openai_tool_calls(calls);
+        tool_calls_ = true;
+      }
       c["choices"] = json::array({{{"index", 0}, {"delta", delta}, {"finish_reason", nullptr}}});
       out.push_back(event(c));
       first_ = false;
     }
     if (done) {
       json f = chunk(o);
-      f["choices"] = json::array({{{"index", 0}, {"delta", json::object()}, {"finish_reason", o.value("done_reason", "stop")}}});
+      std::string reason = o.value("done_reason", "stop");
+      if (reason == "stop" && tool_calls_) reason = "tool_calls";
+      f["choices"] = json::array({{{"index", 0}, {"delta", json::object()}, {"finish_reason", reason}}});
       out.push_back(event(f));
       if (usage_) {
         f["choices"] = json::array();

@@ -55,6 +55,7 @@ class Stream {
   std::string id_;
   bool usage_;
   bool first_ = true;
+  bool tool_calls_ = false;  // a chunk carried tool calls: finish_reason "tool_calls"
   int64_t created_ = 0;
 };
 

@@ -50,6 +50,11 @@ class ChatTemplate {
   // Lower-cased field and variable names, sorted, unique (Ollama's Vars).
   std::vector<std::string> vars() const;
   const std::string& text() const { return raw_; }
+  // What marks a tool call in the model's output (Ollama's parseTag): the
+  // first text inside the template's {{if .ToolCalls}} block, up to any
+  // "{" and trimmed ("<tool_call>", "[TOOL_CALLS] ["); "{" when there is
+  // none (tool calls are bare JSON objects).
+  std::string tool_call_tag() const;
 
  private:
   NodePtr root_;

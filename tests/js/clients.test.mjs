@@ -86,6 +86,22 @@ test('ollama: format (a JSON schema) constrains the answer', async () => {
   assert.deepEqual(Object.keys(out), ['ok']);
 });
 
+test('ollama: tool calls come back as message.tool_calls', async () => {
+  const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+  const format = {
+    type: 'object',
+    properties: { name: { enum: ['get_weather'] }, arguments: { type: 'object', properties: { city: { enum: ['Paris', 'Oslo'] } }, required: ['city'] } },
+    required: ['name', 'arguments'],
+  };
+  const r = await ollama.chat({
+    model: 'stories', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools, format, options: { stop: [], num_predict: 100 },
+  });
+  assert.equal(r.message.content, '');
+  assert.equal(r.message.tool_calls.length, 1);
+  assert.equal(r.message.tool_calls[0].function.name, 'get_weather');
+  assert.ok(['Paris', 'Oslo'].includes(r.message.tool_calls[0].function.arguments.city));
+});
+
 test('ollama: ps shows the loaded model with folio memory fields', async () => {
   await ollama.generate({ model: 'stories', prompt: '', keep_alive: '10m' });
   const { models } = await ollama.ps();
@@ -169,6 +185,25 @@ test('openai: chat.completions, not streamed and streamed', async () => {
   const short = await openai.chat.completions.create({ model: 'stories', messages, temperature: 0, max_tokens: 3, stop: [] });
   assert.equal(short.choices[0].finish_reason, 'length');
   assert.equal(short.usage.completion_tokens, 3);
+});
+
+test('openai: tool calls (the answer pinned to a call by response_format)', async () => {
+  const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+  const schema = {
+    type: 'object',
+    properties: { name: { enum: ['get_weather'] }, arguments: { type: 'object', properties: { city: { enum: ['Paris', 'Oslo'] } }, required: ['city'] } },
+    required: ['name', 'arguments'],
+  };
+  const c = await openai.chat.completions.create({
+    model: 'stories', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools, temperature: 0, max_tokens: 100,
+    response_format: { type: 'json_schema', json_schema: { name: 'call', schema } },
+  });
+  assert.equal(c.choices[0].finish_reason, 'tool_calls');
+  const call = c.choices[0].message.tool_calls[0];
+  assert.equal(call.type, 'function');
+  assert.equal(call.function.name, 'get_weather');
+  assert.ok(['Paris', 'Oslo'].includes(JSON.parse(call.function.arguments).city));
+  assert.match(call.id, /^call_/);
 });
 
 test('openai: completions', async () => {
