@@ -126,6 +126,47 @@ TEST_F(Inference, GenerateAnswersAsOllamaDoesStreamedOrNot) {
   EXPECT_GT(c.body["context"].size(), r.body["context"].size());
 }
 
+TEST_F(Inference, LogprobsPerTokenStreamedOrNot) {
+  ServerProcess server(store.dir.path());
+  ASSERT_TRUE(server.ready());
+  json req = {{"model", "stories"}, {"prompt", "Once upon a time"}, {"stream", false}, {"logprobs", true},
+              {"top_logprobs", 3}, {"options", {{"num_predict", 6}, {"stop", json::array()}}}};
+  Reply r = post(server.port(), "/api/generate", req);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json& lps = r.body["logprobs"];
+  ASSERT_EQ(lps.size(), 6u) << r.body;
+  std::string text;
+  for (const json& l : lps) {
+    text += l["token"].get<std::string>();
+    EXPECT_LE(l["logprob"].get<double>(), 0.0);
+    EXPECT_EQ(l["bytes"].size(), l["token"].get<std::string>().size());
+    ASSERT_EQ(l["top_logprobs"].size(), 3u);
+    EXPECT_EQ(l["top_logprobs"][0]["token"], l["token"]);  // temperature 0: the most likely
+  }
+  EXPECT_EQ(text, r.body["response"]);
+  // Streamed: each chunk carries its tokens' logprobs, the same ones.
+  req["stream"] = true;
+  Reply s = post(server.port(), "/api/generate", req);
+  json streamed = json::array();
+  for (const json& l : s.lines) {
+    if (l.contains("logprobs")) streamed.insert(streamed.end(), l["logprobs"].begin(), l["logprobs"].end());
+  }
+  EXPECT_EQ(streamed, lps);
+  // Chat too; without logprobs none come.
+  Reply c = post(server.port(), "/api/chat", {{"model", "stories"}, {"messages", {{{"role", "user"}, {"content", "Once upon a time"}}}},
+                                               {"stream", false}, {"logprobs", true}, {"options", {{"num_predict", 4}}}});
+  EXPECT_EQ(c.body["logprobs"].size(), 4u) << c.body;
+  EXPECT_FALSE(c.body["logprobs"][0].contains("top_logprobs"));
+  req.erase("logprobs");
+  req["stream"] = false;
+  EXPECT_FALSE(post(server.port(), "/api/generate", req).body.contains("logprobs"));
+  req["logprobs"] = true;
+  req["top_logprobs"] = 21;
+  r = post(server.port(), "/api/generate", req);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body["error"], "top_logprobs must be between 0 and 20");
+}
+
 TEST_F(Inference, ChatRendersTheTemplateAndAnswersAsAssistant) {
   ServerProcess server(store.dir.path());
   ASSERT_TRUE(server.ready());
@@ -176,6 +217,9 @@ TEST_F(Inference, ErrorsHaveOllamasShapeAndStatus) {
   r = post(server.port(), "/api/generate", {{"model", "stories"}, {"prompt", "hi"}, {"raw", "yes"}});
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body["error"], "raw must be true or false, not string");
+  r = post(server.port(), "/api/generate", {{"model", "stories"}, {"prompt", "hi"}, {"raw", true}, {"system", "s"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body["error"], "raw mode does not support template, system, or context");
   r = post(server.port(), "/api/chat",
            {{"model", "stories"}, {"messages", {{{"role", "assistant"}, {"tool_calls", {{{"function", 1}}}}}}}});
   EXPECT_EQ(r.status, 400);

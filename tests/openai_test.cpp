@@ -171,6 +171,26 @@ TEST_F(OpenAI, ToolCallsInOpenAIsShape) {
   EXPECT_EQ(ev.back()["choices"][0]["finish_reason"], "tool_calls");
 }
 
+TEST_F(OpenAI, Logprobs) {
+  ServerProcess server(store.dir.path());
+  ASSERT_TRUE(server.ready());
+  Http r = post(server.port(), "/v1/chat/completions",
+                {{"model", "stories"}, {"messages", {{{"role", "user"}, {"content", "Once upon a time"}}}},
+                 {"temperature", 0}, {"max_tokens", 5}, {"logprobs", true}, {"top_logprobs", 2}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json c = json::parse(r.body);
+  const json& content = c["choices"][0]["logprobs"]["content"];
+  ASSERT_EQ(content.size(), 5u) << c;
+  EXPECT_EQ(content[0]["top_logprobs"].size(), 2u);
+  std::string text;
+  for (const json& t : content) text += t["token"].get<std::string>();
+  EXPECT_EQ(text, c["choices"][0]["message"]["content"]);
+  // Without: null, as OpenAI.
+  r = post(server.port(), "/v1/chat/completions",
+           {{"model", "stories"}, {"messages", {{{"role", "user"}, {"content", "Once"}}}}, {"max_tokens", 2}});
+  EXPECT_TRUE(json::parse(r.body)["choices"][0]["logprobs"].is_null());
+}
+
 TEST_F(OpenAI, CompletionsStreamedAndNot) {
   ServerProcess server(store.dir.path());
   ASSERT_TRUE(server.ready());

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "engine/generate.h"
 #include "engine/model.h"
 #include "quantize/quantize_model.h"
 #include "test_util.h"
@@ -103,6 +104,48 @@ TEST(Parity, Stories260KLogitsAndGreedyIds) {
     }
     EXPECT_EQ(ids, g.greedy) << name;
   }
+}
+
+// logprobs of a greedy generation are the reference's log-softmax of the
+// same rows: the chosen token's and the five most likely.
+TEST(Parity, GenerationLogprobsMatchTheReferenceLogits) {
+  auto f = ModelFile::open(std::string(FOLIO_MODELS_DIR) + "/stories260K.gguf");
+  ASSERT_TRUE(f.ok());
+  auto m = load(*f);
+  ASSERT_NE(m, nullptr);
+  auto tok = Tokenizer::load(f->meta());
+  ASSERT_TRUE(tok.ok());
+  const Golden g = load_golden("stories260K");
+  Options o;
+  o.temperature = 0;
+  o.repeat_penalty = 1;
+  o.num_predict = static_cast<int64_t>(g.greedy.size());
+  o.logprobs = true;
+  o.top_logprobs = 5;
+  Context ctx(m->hparams(), 512, 2);
+  std::vector<TokenLogprob> lps;
+  auto st = generate(*m, ctx, *tok, g.prompt, o, [](std::string_view) { return true; }, 0, &lps);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  ASSERT_EQ(st->tokens, std::vector<int32_t>(g.greedy.begin(), g.greedy.begin() + static_cast<std::ptrdiff_t>(st->tokens.size())));
+  ASSERT_EQ(lps.size(), st->tokens.size());
+  double max_diff = 0;
+  const int64_t n_prompt = static_cast<int64_t>(g.prompt.size());
+  for (size_t k = 0; k < lps.size(); ++k) {
+    const float* row = &g.logits[(n_prompt - 1 + static_cast<int64_t>(k)) * g.n_vocab];
+    const float mx = *std::max_element(row, row + g.n_vocab);
+    double sum = 0;
+    for (int64_t i = 0; i < g.n_vocab; ++i) sum += std::exp(double(row[i]) - mx);
+    const double log_z = mx + std::log(sum);
+    EXPECT_EQ(lps[k].token, tok->piece(st->tokens[k], false));
+    max_diff = std::max(max_diff, std::fabs(lps[k].logprob - (row[st->tokens[k]] - log_z)));
+    ASSERT_EQ(lps[k].top.size(), 5u);
+    EXPECT_EQ(lps[k].top[0].first, lps[k].token) << "greedy: the chosen token is the most likely";
+    EXPECT_FLOAT_EQ(lps[k].top[0].second, lps[k].logprob);
+    for (size_t i = 1; i < 5; ++i) EXPECT_LE(lps[k].top[i].second, lps[k].top[i - 1].second);
+    EXPECT_LE(lps[k].logprob, 0.f);
+  }
+  EXPECT_LE(max_diff, 2e-2);  // the logits' tolerance
+  std::printf("  [ parity   ] logprobs of %zu greedy tokens: max|dlogprob| %.3g\n", lps.size(), max_diff);
 }
 
 TEST(Parity, LlamaTinyRandomF16) {

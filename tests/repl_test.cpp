@@ -7,6 +7,7 @@
 #include <pty.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -51,6 +52,18 @@ class Terminal {
     if (fd_ >= 0) ::close(fd_);
   }
   bool started() const { return pid_ > 0; }
+  // Waits (10 s at most) until the line editor has the terminal (canonical
+  // mode off), as a person waits for the prompt: an end-of-file key typed
+  // while the terminal is still in canonical mode is the line discipline's,
+  // not the editor's.
+  void wait_for_editor() {
+    for (int i = 0; i < 1000; ++i) {
+      termios t{};
+      if (::tcgetattr(fd_, &t) == 0 && (t.c_lflag & ICANON) == 0) return;
+      ::usleep(10 * 1000);
+    }
+    ADD_FAILURE() << "the line editor never took the terminal";
+  }
   void type(const std::string& keys) { ASSERT_EQ(::write(fd_, keys.data(), keys.size()), static_cast<ssize_t>(keys.size())); }
   // Reads until `text` appears after the last expect (30 s at most); the
   // output in between.
@@ -178,6 +191,7 @@ TEST(Repl, MultiLineSystemAndCtrlD) {
   EXPECT_NE(t.expect(">>> ").find("You tell\r\nstories."), std::string::npos);
   t.type("/nonsense\r");
   EXPECT_NE(t.expect(">>> ").find("Unknown command '/nonsense'. Type /? for help"), std::string::npos);
+  t.wait_for_editor();
   t.type("\x04");  // Ctrl+D on an empty line
   EXPECT_EQ(t.wait(), 0);
 }

@@ -1,12 +1,11 @@
 #include "engine/generate.h"
 
+#include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <optional>
 
 #include "engine/json_constraint.h"
-
-#include <algorithm>
-#include <chrono>
-
 #include "engine/sampler.h"
 #include "engine/text_stream.h"
 
@@ -16,11 +15,32 @@ namespace {
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
+
+TokenLogprob logprob_of(const std::vector<float>& logits, int32_t id, int64_t top_n, const Tokenizer& tok) {
+  const float max = *std::max_element(logits.begin(), logits.end());
+  double sum = 0;
+  for (float l : logits) sum += std::exp(static_cast<double>(l - max));
+  const float log_z = max + static_cast<float>(std::log(sum));
+  TokenLogprob t;
+  t.token = tok.piece(id, false);
+  t.logprob = logits[static_cast<size_t>(id)] - log_z;
+  if (top_n > 0) {
+    std::vector<int32_t> ids(logits.size());
+    for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int32_t>(i);
+    const size_t k = std::min(ids.size(), static_cast<size_t>(top_n));
+    std::partial_sort(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(k), ids.end(), [&](int32_t a, int32_t b) {
+      return logits[static_cast<size_t>(a)] > logits[static_cast<size_t>(b)] ||
+             (logits[static_cast<size_t>(a)] == logits[static_cast<size_t>(b)] && a < b);
+    });
+    for (size_t i = 0; i < k; ++i) t.top.emplace_back(tok.piece(ids[i], false), logits[static_cast<size_t>(ids[i])] - log_z);
+  }
+  return t;
+}
 }  // namespace
 
 Result<GenerateStats> generate(const Model& model, Context& ctx, const Tokenizer& tok, const std::vector<int32_t>& prompt,
                                const Options& opts, const std::function<bool(std::string_view)>& on_text,
-                               int64_t reuse) {
+                               int64_t reuse, std::vector<TokenLogprob>* logprobs) {
   const int64_t n_ctx = ctx.n_ctx(), n_vocab = model.hparams().n_vocab;
   const int64_t n_prompt = static_cast<int64_t>(prompt.size());
   if (n_prompt == 0) return make_error("the prompt is empty");
@@ -76,6 +96,7 @@ Result<GenerateStats> generate(const Model& model, Context& ctx, const Tokenizer
       st.done_reason = "stop";
       break;
     }
+    if (logprobs != nullptr && opts.logprobs) logprobs->push_back(logprob_of(logits, id, opts.top_logprobs, tok));
     ++st.eval_count;
     st.tokens.push_back(id);
     history.push_back(id);

@@ -17,6 +17,15 @@
 
 namespace folio {
 
+// A generated token's log probability under the model (log-softmax of the
+// raw logits, before penalties and sampling), with the most likely
+// alternatives when asked.
+struct TokenLogprob {
+  std::string token;  // its text (bytes; may be part of a UTF-8 character)
+  float logprob = 0;
+  std::vector<std::pair<std::string, float>> top;  // most likely first
+};
+
 struct GenerateStats {
   int64_t prompt_eval_count = 0;
   double prompt_eval_seconds = 0;
@@ -35,8 +44,10 @@ struct GenerateStats {
 // turn's prefix); at least the last prompt token is always evaluated.
 // After the call ctx.n_past() tokens of prompt + stats.tokens are cached.
 // Errors: empty prompt, prompt longer than the context.
+// With opts.logprobs, each generated token's TokenLogprob (opts.top_logprobs
+// alternatives) is appended to *logprobs before its text reaches on_text.
 Result<GenerateStats> generate(const Model& model, Context& ctx, const Tokenizer& tok, const std::vector<int32_t>& prompt,
                                const Options& opts, const std::function<bool(std::string_view)>& on_text,
-                               int64_t reuse = 0);
+                               int64_t reuse = 0, std::vector<TokenLogprob>* logprobs = nullptr);
 
 }  // namespace folio

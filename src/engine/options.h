@@ -39,6 +39,9 @@ struct Options {
   // The request's `format` ("json" or a JSON schema): output constrained to
   // it. Not an option by name; set by the API.
   std::shared_ptr<const class JsonGrammar> format;
+  // The request's logprobs / top_logprobs (0..20): set by the API.
+  bool logprobs = false;
+  int64_t top_logprobs = 0;
 };
 
 enum class OptionType { kInt, kFloat, kBool, kStringList };

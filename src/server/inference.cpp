@@ -19,6 +19,24 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// Ollama's TokenLogprob: token, logprob, bytes (the token may be part of
+// a UTF-8 character), and top_logprobs.
+json token_json(const std::string& token, float logprob) {
+  json bytes = json::array();
+  for (unsigned char c : token) bytes.push_back(c);
+  return {{"token", token}, {"logprob", logprob}, {"bytes", bytes}};
+}
+
+json logprob_json(const TokenLogprob& t) {
+  json j = token_json(t.token, t.logprob);
+  if (!t.top.empty()) {
+    json top = json::array();
+    for (const auto& [token, lp] : t.top) top.push_back(token_json(token, lp));
+    j["top_logprobs"] = std::move(top);
+  }
+  return j;
+}
+
 // Ollama's tool call ids: "call_" and eight random letters or digits.
 std::string tool_call_id() {
   static thread_local std::mt19937_64 rng(std::random_device{}());
@@ -116,11 +134,15 @@ Reply prepare(Store& store, Scheduler& sched, Prepared::Kind kind, const json& r
       return error(400, "invalid format: expected \"json\" or a JSON schema object");
     }
   }
-  for (const char* unsupported : {"logprobs", "top_logprobs"}) {
-    if (req.contains(unsupported) && !req[unsupported].is_null() && req[unsupported] != json(false) &&
-        req[unsupported] != json("") && req[unsupported] != json(0)) {
-      return error(400, std::string(unsupported) + " is not supported by folio yet");
+  auto logprobs = bool_field(req, "logprobs", false);
+  if (!logprobs.ok()) return error(400, logprobs.error().message);
+  out->options.logprobs = *logprobs;
+  if (req.contains("top_logprobs") && !req["top_logprobs"].is_null()) {
+    const json& t = req["top_logprobs"];
+    if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() > 20) {
+      return error(400, "top_logprobs must be between 0 and 20");
     }
+    out->options.top_logprobs = t.get<int64_t>();
   }
   if (kind == Prepared::Kind::kGenerate && req.contains("images") && req["images"].is_array() && !req["images"].empty()) {
     return error(400, "this model does not support images");
@@ -129,6 +151,12 @@ Reply prepare(Store& store, Scheduler& sched, Prepared::Kind kind, const json& r
   auto raw_field = bool_field(req, "raw", false);
   if (!raw_field.ok()) return error(400, raw_field.error().message);
   const bool raw = *raw_field;
+  if (raw && kind == Prepared::Kind::kGenerate &&
+      ((req.contains("template") && req["template"] != json("") && !req["template"].is_null()) ||
+       (req.contains("system") && req["system"] != json("") && !req["system"].is_null()) ||
+       (req.contains("context") && req["context"].is_array() && !req["context"].empty()))) {
+    return error(400, "raw mode does not support template, system, or context");
+  }
   out->stream = !req.contains("stream") || !req["stream"].is_boolean() || req["stream"].get<bool>();
 
   for (const char* field : {"prompt", "system", "template", "suffix"}) {
@@ -230,6 +258,14 @@ json run(Prepared& p, const std::function<bool(const json&)>& emit) {
   }
   std::string text;
   json calls = json::array();  // tool calls, as Ollama's message.tool_calls
+  std::vector<TokenLogprob> logprobs;  // per generated token, when asked
+  size_t logprobs_sent = 0;
+  const auto take_logprobs = [&](json& into) {
+    if (!p.options.logprobs || logprobs_sent == logprobs.size()) return;
+    json list = json::array();
+    for (; logprobs_sent < logprobs.size(); ++logprobs_sent) list.push_back(logprob_json(logprobs[logprobs_sent]));
+    into["logprobs"] = std::move(list);
+  };
   const auto on_text = [&](std::string_view piece) {
     std::string shown(piece);
     json new_calls = json::array();
@@ -252,10 +288,11 @@ json run(Prepared& p, const std::function<bool(const json&)>& emit) {
       chunk["response"] = shown;
     }
     chunk["done"] = false;
+    take_logprobs(chunk);
     return emit(chunk);
   };
   Runner& runner = p.lease->runner();
-  auto st = runner.complete(p.lease->slot(), p.prompt, p.options, on_text);
+  auto st = runner.complete(p.lease->slot(), p.prompt, p.options, on_text, &logprobs);
   if (!st.ok()) {
     json err = {{"error", st.error().message}};
     emit(err);
@@ -272,6 +309,7 @@ json run(Prepared& p, const std::function<bool(const json&)>& emit) {
     final["message"]["content"] = rest;
   }
   final["done_reason"] = st->done_reason;
+  take_logprobs(final);  // all of them, or those not streamed yet
   if (!chat) {
     std::vector<int32_t> context = st->prompt_tokens;
     context.insert(context.end(), st->tokens.begin(), st->tokens.end());

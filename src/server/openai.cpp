@@ -43,6 +43,13 @@ json openai_tool_calls(const json& calls) {
   return out;
 }
 
+// Ollama's logprobs as OpenAI's choice.logprobs ({"content": [...]}), or
+// null.
+json choice_logprobs(const json& o) {
+  if (!o.contains("logprobs")) return nullptr;
+  return {{"content", o["logprobs"]}};
+}
+
 const json& message_tool_calls(const json& o) {
   static const json none = json::array();
   if (o.contains("message") && o["message"].is_object() && o["message"].contains("tool_calls")) return o["message"]["tool_calls"];
@@ -227,7 +234,8 @@ json chat_completion(const std::string& id, const json& final) {
           {"created", unix_now()},
           {"model", final.value("model", "")},
           {"system_fingerprint", "fp_ollama"},
-          {"choices", json::array({{{"index", 0}, {"message", message}, {"finish_reason", finish_reason(final, !calls.empty())}}})},
+          {"choices", json::array({{{"index", 0}, {"message", message}, {"finish_reason", finish_reason(final, !calls.empty())},
+                                    {"logprobs", choice_logprobs(final)}}})},
           {"usage", usage_of(final)}};
 }
 
@@ -237,7 +245,8 @@ json completion(const std::string& id, const json& final) {
           {"created", unix_now()},
           {"model", final.value("model", "")},
           {"system_fingerprint", "fp_ollama"},
-          {"choices", json::array({{{"text", final.value("response", "")}, {"index", 0}, {"finish_reason", finish_reason(final)}}})},
+          {"choices", json::array({{{"text", final.value("response", "")}, {"index", 0}, {"finish_reason", finish_reason(final)},
+                                    {"logprobs", choice_logprobs(final)}}})},
           {"usage", usage_of(final)}};
 }
 
@@ -292,7 +301,7 @@ std::vector<std::string> Stream::events(const json& o) {
     const json& calls = message_tool_calls(o);
     // The final object of a stream carries no text: OpenAI goes from the
     // last content chunk to the finish chunk (unless nothing came at all).
-    if (!done || first_ || !content.empty() || !calls.empty()) {
+    if (!done || first_ || !content.empty() || !calls.empty() || o.contains("logprobs")) {
       json c = chunk(o);
       json delta = {{"content", content}};
       if (first_) delta = {{"role", "assistant"}, {"content", content}};
@@ -301,6 +310,7 @@ std::vector<std::string> Stream::events(const json& o) {
         tool_calls_ = true;
       }
       c["choices"] = json::array({{{"index", 0}, {"delta", delta}, {"finish_reason", nullptr}}});
+      if (o.contains("logprobs")) c["choices"][0]["logprobs"] = choice_logprobs(o);
       out.push_back(event(c));
       first_ = false;
     }
@@ -321,7 +331,7 @@ std::vector<std::string> Stream::events(const json& o) {
   }
   json c = chunk(o);
   c["choices"] = json::array({{{"text", o.value("response", "")}, {"index", 0},
-                               {"finish_reason", done ? finish_reason(o) : json(nullptr)}}});
+                               {"finish_reason", done ? finish_reason(o) : json(nullptr)}, {"logprobs", choice_logprobs(o)}}});
   if (usage_) c["usage"] = nullptr;
   out.push_back(event(c));
   if (done) {

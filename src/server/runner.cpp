@@ -22,7 +22,8 @@ class EngineRunner : public Runner {
       : m_(std::move(m)), slots_(std::move(slots)), cached_(slots_.size()), batch_(batch) {}
 
   Result<GenerateStats> complete(int slot, const std::string& prompt, const Options& opts,
-                                 const std::function<bool(std::string_view)>& on_text) override {
+                                 const std::function<bool(std::string_view)>& on_text,
+                                 std::vector<TokenLogprob>* logprobs) override {
     FOLIO_CHECK(slot >= 0 && static_cast<size_t>(slot) < slots_.size());
     const std::vector<int32_t> ids = m_.tokenizer->encode(prompt, true, true);
     Context& ctx = *slots_[static_cast<size_t>(slot)];
@@ -31,7 +32,7 @@ class EngineRunner : public Runner {
     size_t reuse = 0;
     while (reuse < cached.size() && reuse < ids.size() && cached[reuse] == ids[reuse]) ++reuse;
     cached.clear();
-    auto st = generate(*m_.model, ctx, *m_.tokenizer, ids, opts, on_text, static_cast<int64_t>(reuse));
+    auto st = generate(*m_.model, ctx, *m_.tokenizer, ids, opts, on_text, static_cast<int64_t>(reuse), logprobs);
     if (!st.ok()) return st;
     std::vector<int32_t> all = ids;
     all.insert(all.end(), st->tokens.begin(), st->tokens.end());

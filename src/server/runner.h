@@ -49,8 +49,10 @@ class Runner {
   virtual ~Runner() = default;
   // Completes prompt text on a slot (0 .. num_parallel-1). on_text as in
   // generate(); returning false cancels and frees the slot.
+  // logprobs: as generate()'s (may be null).
   virtual Result<GenerateStats> complete(int slot, const std::string& prompt, const Options& opts,
-                                         const std::function<bool(std::string_view)>& on_text) = 0;
+                                         const std::function<bool(std::string_view)>& on_text,
+                                         std::vector<TokenLogprob>* logprobs) = 0;
   // Token ids of text, with BOS/EOS as the vocabulary asks when add_special.
   virtual Result<std::vector<int32_t>> tokenize(const std::string& text, bool add_special) = 0;
   virtual std::string detokenize(const std::vector<int32_t>& ids) = 0;

@@ -38,7 +38,8 @@ class FakeRunner : public Runner {
     w_->note("unload " + name_);
   }
   Result<GenerateStats> complete(int, const std::string& prompt, const Options&,
-                                 const std::function<bool(std::string_view)>& on_text) override {
+                                 const std::function<bool(std::string_view)>& on_text,
+                                 std::vector<TokenLogprob>*) override {
     on_text(prompt);
     return GenerateStats{};
   }

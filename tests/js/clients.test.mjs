@@ -12,6 +12,14 @@ const host = `http://${process.env.FOLIO_HOST}`;
 const ollama = new Ollama({ host });
 const openai = new OpenAI({ baseURL: `${host}/v1`, apiKey: 'folio' });
 const STORY = ', there was a little girl named ';  // up to the stop "Lily"
+// A tool, and a schema that pins the answer to a call of it (a story model
+// would not write one by itself), for the tool-call tests.
+const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+const callSchema = {
+  type: 'object',
+  properties: { name: { enum: ['get_weather'] }, arguments: { type: 'object', properties: { city: { enum: ['Paris', 'Oslo'] } }, required: ['city'] } },
+  required: ['name', 'arguments'],
+};
 const norm = (v) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
 
 test('ollama: version and tags', async () => {
@@ -87,14 +95,8 @@ test('ollama: format (a JSON schema) constrains the answer', async () => {
 });
 
 test('ollama: tool calls come back as message.tool_calls', async () => {
-  const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
-  const format = {
-    type: 'object',
-    properties: { name: { enum: ['get_weather'] }, arguments: { type: 'object', properties: { city: { enum: ['Paris', 'Oslo'] } }, required: ['city'] } },
-    required: ['name', 'arguments'],
-  };
   const r = await ollama.chat({
-    model: 'stories', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools, format, options: { stop: [], num_predict: 100 },
+    model: 'stories', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools, format: callSchema, options: { stop: [], num_predict: 100 },
   });
   assert.equal(r.message.content, '');
   assert.equal(r.message.tool_calls.length, 1);
@@ -188,15 +190,9 @@ test('openai: chat.completions, not streamed and streamed', async () => {
 });
 
 test('openai: tool calls (the answer pinned to a call by response_format)', async () => {
-  const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
-  const schema = {
-    type: 'object',
-    properties: { name: { enum: ['get_weather'] }, arguments: { type: 'object', properties: { city: { enum: ['Paris', 'Oslo'] } }, required: ['city'] } },
-    required: ['name', 'arguments'],
-  };
   const c = await openai.chat.completions.create({
     model: 'stories', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools, temperature: 0, max_tokens: 100,
-    response_format: { type: 'json_schema', json_schema: { name: 'call', schema } },
+    response_format: { type: 'json_schema', json_schema: { name: 'call', schema: callSchema } },
   });
   assert.equal(c.choices[0].finish_reason, 'tool_calls');
   const call = c.choices[0].message.tool_calls[0];
@@ -204,6 +200,17 @@ test('openai: tool calls (the answer pinned to a call by response_format)', asyn
   assert.equal(call.function.name, 'get_weather');
   assert.ok(['Paris', 'Oslo'].includes(JSON.parse(call.function.arguments).city));
   assert.match(call.id, /^call_/);
+});
+
+test('openai: logprobs', async () => {
+  const c = await openai.chat.completions.create({
+    model: 'stories', messages: [{ role: 'user', content: 'Once upon a time' }], temperature: 0, max_tokens: 5, logprobs: true, top_logprobs: 2,
+  });
+  const content = c.choices[0].logprobs.content;
+  assert.equal(content.length, c.usage.completion_tokens);
+  assert.equal(content.map((t) => t.token).join(''), c.choices[0].message.content);
+  assert.equal(content[0].top_logprobs.length, 2);
+  assert.ok(content.every((t) => t.logprob <= 0));
 });
 
 test('openai: completions', async () => {
