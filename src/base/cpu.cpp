@@ -45,6 +45,8 @@ const CpuFeatures& cpu_features() {
     r.f16c = __builtin_cpu_supports("f16c");
     r.avx512f = __builtin_cpu_supports("avx512f");
     r.avx512bw = __builtin_cpu_supports("avx512bw");
+    r.avx512dq = __builtin_cpu_supports("avx512dq");
+    r.avx512vl = __builtin_cpu_supports("avx512vl");
     r.avx512vnni = __builtin_cpu_supports("avx512vnni");
     r.avx512bf16 = __builtin_cpu_supports("avx512bf16");
     return r;

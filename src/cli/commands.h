@@ -23,6 +23,7 @@ void add_run(CLI::App& app, int* exit_code);
 void add_ps_commands(CLI::App& app, int* exit_code);   // ps, stop
 void add_tokenize(CLI::App& app, int* exit_code);
 void add_detokenize(CLI::App& app, int* exit_code);
+void add_bench(CLI::App& app, int* exit_code);
 
 // The summary `folio show NAME` prints (and the REPL's /show info) from an
 // /api/show reply.

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   folio::cli::add_ps_commands(app, &exit_code);
   folio::cli::add_tokenize(app, &exit_code);
   folio::cli::add_detokenize(app, &exit_code);
+  folio::cli::add_bench(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

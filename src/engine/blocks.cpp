@@ -3,6 +3,7 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/attention.h"
 #include "tensor/fp16.h"
 
 namespace folio {
@@ -42,37 +43,31 @@ void attention(Context& ctx, int64_t layer, const AttentionShape& s, const float
   }
   const int64_t n_ctx = kv.n_ctx();
   const int nth = ctx.pool().size();
-  float* scores_all = ctx.buffer(kBufScores, static_cast<size_t>(nth * (n_ctx + s.head_dim_k + s.head_dim_v)));
+  const size_t per_thread = static_cast<size_t>(n_ctx + s.head_dim_k);
+  float* scores_all = ctx.buffer(kBufScores, static_cast<size_t>(nth) * per_thread);
   const int64_t gqa = s.n_head / s.n_head_kv;
+  const AttendFn attend = attend_kernel();
   ctx.pool().run([&](int ith, int nth_) {
-    float* scores = scores_all + ith * (n_ctx + s.head_dim_k + s.head_dim_v);
-    float* q16 = scores + n_ctx;                // (head_dim_k)
-    float* acc = q16 + s.head_dim_k;            // (head_dim_v)
-    const int64_t tasks = n * s.n_head;
-    for (int64_t task = tasks * ith / nth_; task < tasks * (ith + 1) / nth_; ++task) {
+    AttendArgs a;
+    a.scores = scores_all + static_cast<size_t>(ith) * per_thread;
+    a.k_stride = static_cast<size_t>(kw);
+    a.v_stride = static_cast<size_t>(vw);
+    a.head_dim_k = s.head_dim_k;
+    a.head_dim_v = s.head_dim_v;
+    a.scale = s.scale;
+    a.softcap = s.softcap;
+    // Tasks dealt round-robin: under the causal mask later tokens see more
+    // keys, so contiguous ranges would leave one thread the longest rows.
+    for (int64_t task = ith; task < n * s.n_head; task += nth_) {
       const int64_t t = task / s.n_head, h = task % s.n_head, g = h / gqa;
       const int64_t pos = pos0 + t;
       const int64_t first = s.window > 0 && pos - s.window + 1 > 0 ? pos - s.window + 1 : 0;
-      const float* qh = q + (t * s.n_head + h) * s.head_dim_k;
-      for (int64_t d = 0; d < s.head_dim_k; ++d) q16[d] = fp16_to_f32(f32_to_fp16(qh[d]));
-      const int64_t n_keys = pos + 1 - first;
-      for (int64_t j = 0; j < n_keys; ++j) {
-        const uint16_t* kr = kv.k(layer, first + j) + g * s.head_dim_k;
-        float dot = 0;
-        for (int64_t d = 0; d < s.head_dim_k; ++d) dot += fp16_to_f32(kr[d]) * q16[d];
-        float sc = dot * s.scale;
-        if (s.softcap > 0) sc = s.softcap * std::tanh(sc / s.softcap);
-        scores[j] = sc;
-      }
-      ops::softmax(scores, n_keys);
-      for (int64_t d = 0; d < s.head_dim_v; ++d) acc[d] = 0;
-      for (int64_t j = 0; j < n_keys; ++j) {
-        const float p = fp16_to_f32(f32_to_fp16(scores[j]));
-        const uint16_t* vr = kv.v(layer, first + j) + g * s.head_dim_v;
-        for (int64_t d = 0; d < s.head_dim_v; ++d) acc[d] += p * fp16_to_f32(vr[d]);
-      }
-      float* o = out + (t * s.n_head + h) * s.head_dim_v;
-      for (int64_t d = 0; d < s.head_dim_v; ++d) o[d] = acc[d];
+      a.q = q + (t * s.n_head + h) * s.head_dim_k;
+      a.k = kv.k(layer, first) + g * s.head_dim_k;
+      a.v = kv.v(layer, first) + g * s.head_dim_v;
+      a.n_keys = pos + 1 - first;
+      a.out = out + (t * s.n_head + h) * s.head_dim_v;
+      attend(a);
     }
   });
 }

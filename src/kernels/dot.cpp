@@ -4,6 +4,8 @@
 
 #include "base/cpu.h"
 #include "kernels/avx2/dot_avx2.h"
+#include "kernels/avx512/gemm_avx512.h"
+#include "kernels/avx512/panel_avx512.h"
 #include "kernels/dot.h"
 
 namespace folio {
@@ -25,6 +27,20 @@ std::array<DotKernel, kTensorTypeCount> make_table() {
     for (TensorType q : {TensorType::kQ4_0, TensorType::kQ5_0, TensorType::kQ8_0}) {
       t[static_cast<uint32_t>(q)].quantize_act = avx2::quantize_act_q8_0;
     }
+  }
+  if (f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni && f.fma && f.f16c) {
+    auto set = [&](TensorType type, TileFn tile) { t[static_cast<uint32_t>(type)].tile = tile; };
+    set(TensorType::kF32, avx512::tile_f32_f32);
+    set(TensorType::kF16, avx512::tile_f16_f16);
+    set(TensorType::kQ4_0, avx512::tile_q4_0_q8_0);
+    set(TensorType::kQ8_0, avx512::tile_q8_0_q8_0);
+    set(TensorType::kQ4_K, avx512::tile_q4_k_q8_k);
+    set(TensorType::kQ6_K, avx512::tile_q6_k_q8_k);
+    auto gemm = [&](TensorType type, TileFn fn) { t[static_cast<uint32_t>(type)].gemm = fn; };
+    gemm(TensorType::kQ4_0, avx512::panel_q4_0_q8_0);
+    gemm(TensorType::kQ8_0, avx512::panel_q8_0_q8_0);
+    gemm(TensorType::kQ4_K, avx512::panel_q4_k_q8_k);
+    gemm(TensorType::kQ6_K, avx512::panel_q6_k_q8_k);
   }
   return t;
 }

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "base/cpu.h"
 #include "base/rng.h"
 #include "tensor/convert.h"
 
@@ -69,6 +70,70 @@ TEST(DotKernels, SimdMatchesReference) {
       }
     }
   }
+}
+
+// Tiles of every shape (full 4x4 register tiles and their row and token
+// tails), strided rows and misaligned pointers, against the reference dot
+// of each (row, token) pair.
+void check_tiles(TileFn DotKernel::*which, const std::vector<int>& token_counts, int* checked) {
+  for (TensorType t : kTypes) {
+    const DotKernel& k = dot_kernel(t);
+    const TileFn fn = k.*which;
+    if (fn == nullptr) continue;
+    const DotKernel& r = dot_kernel_ref(t);
+    const int64_t bs = type_traits(t).block_size > 1 ? type_traits(t).block_size : 1;
+    for (int64_t blocks : {1, 2, 3, 9}) {
+      const int64_t n = bs == 1 ? 13 * blocks + 16 * (blocks - 1) : bs * blocks;
+      for (int nr : {1, 3, 4, 9, 17, 33}) {
+        for (int nt : token_counts) {
+          const size_t shift = static_cast<size_t>(nr + nt) % 3;
+          const size_t ws = row_bytes(t, n) + 5, xs = row_bytes(r.act_type, n) + 3;  // odd strides
+          std::vector<uint8_t> wbuf(ws * static_cast<size_t>(nr) + shift), xbuf(xs * static_cast<size_t>(nt) + shift);
+          for (int i = 0; i < nr; ++i) {
+            const std::vector<float> v = random_floats(n, 100 + static_cast<uint64_t>(i) + 7 * static_cast<uint64_t>(n));
+            convert_fns(t).from_float(v.data(), wbuf.data() + shift + ws * static_cast<size_t>(i), n);
+          }
+          for (int j = 0; j < nt; ++j) {
+            const std::vector<float> v = random_floats(n, 500 + static_cast<uint64_t>(j) + 3 * static_cast<uint64_t>(n));
+            k.quantize_act(v.data(), xbuf.data() + shift + xs * static_cast<size_t>(j), n);
+          }
+          const size_t ys = static_cast<size_t>(nr) + 2;
+          std::vector<float> y(ys * static_cast<size_t>(nt), -7.f);
+          fn(n, wbuf.data() + shift, ws, nr, xbuf.data() + shift, xs, nt, y.data(), ys);
+          for (int j = 0; j < nt; ++j) {
+            for (int i = 0; i < nr; ++i) {
+              const uint8_t* wr = wbuf.data() + shift + ws * static_cast<size_t>(i);
+              const uint8_t* xr = xbuf.data() + shift + xs * static_cast<size_t>(j);
+              const float ref = r.vec_dot(n, wr, xr);
+              std::vector<float> wd(static_cast<size_t>(n)), xd(static_cast<size_t>(n));
+              convert_fns(t).to_float(wr, wd.data(), n);
+              convert_fns(r.act_type).to_float(xr, xd.data(), n);
+              double mag = 0;
+              for (int64_t e = 0; e < n; ++e) mag += std::fabs(double(wd[static_cast<size_t>(e)]) * xd[static_cast<size_t>(e)]);
+              ASSERT_NEAR(y[static_cast<size_t>(j) * ys + static_cast<size_t>(i)], ref, 1e-5 * mag + 1e-6)
+                  << type_name(t) << " n=" << n << " nr=" << nr << " nt=" << nt << " row " << i << " token " << j;
+              ++*checked;
+            }
+            for (size_t pad = static_cast<size_t>(nr); pad < ys; ++pad) ASSERT_EQ(y[static_cast<size_t>(j) * ys + pad], -7.f);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(DotKernels, TilesMatchReference) {
+  int checked = 0;
+  check_tiles(&DotKernel::tile, {1, 2, 3, 5, 8}, &checked);
+  if (cpu_features().avx512vnni) EXPECT_GT(checked, 0) << "no tile kernel on a CPU with AVX-512 VNNI";
+}
+
+// The packed-panel kernels for batches: panels of 16 rows with padding
+// rows (nr 9, 17, 33), token counts around the 8-token step.
+TEST(DotKernels, PanelGemmMatchesReference) {
+  int checked = 0;
+  check_tiles(&DotKernel::gemm, {16, 17, 23}, &checked);
+  if (cpu_features().avx512vnni) EXPECT_GT(checked, 0) << "no panel kernel on a CPU with AVX-512 VNNI";
 }
 
 TEST(DotKernels, UnsupportedTypesHaveNoKernel) {

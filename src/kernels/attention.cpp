@@ -1,0 +1,17 @@
+#include "kernels/attention.h"
+
+#include "base/cpu.h"
+#include "kernels/avx512/attention_avx512.h"
+
+namespace folio {
+
+AttendFn attend_kernel() {
+  static const AttendFn fn = [] {
+    const CpuFeatures& f = cpu_features();
+    if (f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.fma && f.f16c) return &avx512::attend;
+    return &attend_ref;
+  }();
+  return fn;
+}
+
+}  // namespace folio

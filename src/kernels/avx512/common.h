@@ -1,0 +1,30 @@
+// Small helpers of the AVX-512 kernels. Include only inside a
+// `#pragma GCC target` region that enables AVX-512 (after <immintrin.h>),
+// in an anonymous namespace: nothing here may be emitted for other callers.
+// The includer provides <cstdint>, <cstring> and <immintrin.h>.
+#pragma once
+
+#define FOLIO_INLINE inline __attribute__((always_inline))
+
+FOLIO_INLINE __m128i load128(const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+FOLIO_INLINE __m256i load256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+FOLIO_INLINE __m512i load512(const uint8_t* p) { return _mm512_loadu_si512(p); }
+
+// An F16 value at any alignment, as float.
+FOLIO_INLINE float half(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return _cvtsh_ss(h);
+}
+
+FOLIO_INLINE float f32_at(const uint8_t* p) {
+  float f;
+  std::memcpy(&f, p, 4);
+  return f;
+}
+
+FOLIO_INLINE int32_t i32_at(const uint8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}

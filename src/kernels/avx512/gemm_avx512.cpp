@@ -1,0 +1,436 @@
+// AVX-512 tile kernels on the GGUF blocks in place. Integer products by
+// VNNI (vpdpbusd: unsigned x signed bytes, vpdpwssd: 16-bit pairs), so
+// block sums are exact; float sums in another order than the reference
+// (kernels/ref), against which tests/kernels check every tile shape.
+//
+// Legacy blocks (32 values, one scale): weights decode to unsigned bytes
+// (Q4_0: q in 0..15 for q - 8; Q8_0: q + 128), so one vpdpbusd per 32
+// pairs; the offset times the activation block sum starts the integer
+// accumulator. Two blocks per 512-bit vector.
+// K-quants (256-value super-blocks with integer sub-scales): vpmaddubsw
+// then vpdpwssd with the sub-scales keeps the whole super-block in int32;
+// the mins (Q4_K) and the -32 offset (Q6_K) come from the activation's
+// 16-value sums.
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "kernels/avx512/gemm_avx512.h"
+#include "tensor/blocks.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma,f16c")
+#include <immintrin.h>
+
+namespace folio::avx512 {
+
+namespace {
+
+#include "kernels/avx512/common.h"
+
+// [a x 8 | b x 8]
+FOLIO_INLINE __m512 pair_scale(float a, float b) {
+  return _mm512_insertf32x8(_mm512_set1_ps(a), _mm256_set1_ps(b), 1);
+}
+
+// Weights ahead for the next tile of rows (matrix-vector products stream
+// from DRAM; the prefetcher alone leaves loads waiting).
+FOLIO_INLINE void prefetch(const uint8_t* p) { _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0); }
+
+// Runs K::tile<NR, NT> over nr x nt in tiles of 4 x 4 (tails 2 and 1).
+template <class K, int NR>
+FOLIO_INLINE void tokens(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, int nt, float* y,
+                         size_t ys) {
+  int t = 0;
+  for (; t + 4 <= nt; t += 4) K::template tile<NR, 4>(n, w, ws, x + t * xs, xs, y + t * ys, ys);
+  if (t + 2 <= nt) {
+    K::template tile<NR, 2>(n, w, ws, x + t * xs, xs, y + t * ys, ys);
+    t += 2;
+  }
+  if (t < nt) K::template tile<NR, 1>(n, w, ws, x + t * xs, xs, y + t * ys, ys);
+}
+
+template <class K>
+void tiles(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y, size_t ys) {
+  if constexpr (requires { K::Gemv::run; }) {
+    if (nt == 1) return K::Gemv::run(n, w, ws, nr, x, y);
+  }
+  int r = 0;
+  for (; r + 4 <= nr; r += 4) tokens<K, 4>(n, w + r * ws, ws, x, xs, nt, y + r, ys);
+  for (; r < nr; ++r) tokens<K, 1>(n, w + r * ws, ws, x, xs, nt, y + r, ys);
+}
+
+template <int NR, int NT>
+FOLIO_INLINE void store(__m512 (&acc)[NR][NT], float* y, size_t ys) {
+  for (int t = 0; t < NT; ++t)
+    for (int r = 0; r < NR; ++r) y[t * ys + r] = _mm512_reduce_add_ps(acc[r][t]);
+}
+
+// ---- legacy blocks with Q8_0 activations -------------------------------
+
+struct DecodeQ4_0 {
+  static constexpr size_t kBytes = sizeof(BlockQ4_0);
+  static constexpr char kOffset = 8;
+  // Blocks at p and p + 18 as 64 unsigned bytes in value order.
+  static FOLIO_INLINE __m512i two(const uint8_t* p) {
+    const __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(load128(p + 2)), load128(p + 2 + kBytes), 1);
+    __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(v), _mm256_srli_epi16(v, 4), 1);  // q0 q1 q0>>4 q1>>4
+    z = _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
+    return _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0));
+  }
+  static FOLIO_INLINE __m512i one(const uint8_t* p) {
+    const __m128i v = load128(p + 2);
+    const __m256i y = _mm256_inserti128_si256(_mm256_castsi128_si256(v), _mm_srli_epi16(v, 4), 1);
+    return _mm512_zextsi256_si512(_mm256_and_si256(y, _mm256_set1_epi8(0x0F)));
+  }
+};
+
+struct DecodeQ8_0 {
+  static constexpr size_t kBytes = sizeof(BlockQ8_0);
+  static constexpr char kOffset = static_cast<char>(0x80);  // q + 128 as unsigned
+  static FOLIO_INLINE __m512i two(const uint8_t* p) {
+    const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(load256(p + 2)), load256(p + 2 + kBytes), 1);
+    return _mm512_xor_si512(z, _mm512_set1_epi8(kOffset));
+  }
+  static FOLIO_INLINE __m512i one(const uint8_t* p) {
+    return _mm512_zextsi256_si512(_mm256_xor_si256(load256(p + 2), _mm256_set1_epi8(kOffset)));
+  }
+};
+
+template <class D>
+struct LegacyGemv;
+
+template <class D>
+struct LegacyQ8_0 {
+  static constexpr size_t kAct = sizeof(BlockQ8_0);
+  using Gemv = LegacyGemv<D>;
+
+  template <int NR, int NT, bool kTwo>
+  static FOLIO_INLINE void step(int64_t b, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs,
+                                __m512 (&acc)[NR][NT]) {
+    __m512i wq[NR];
+    __m512 dw[NR];
+    for (int r = 0; r < NR; ++r) {
+      const uint8_t* p = w + r * ws + b * D::kBytes;
+      if (NT == 1) prefetch(p + NR * ws);
+      wq[r] = kTwo ? D::two(p) : D::one(p);
+      dw[r] = pair_scale(half(p), kTwo ? half(p + D::kBytes) : 0.f);
+    }
+    const __m512i zero = _mm512_setzero_si512();
+    const __m512i off = _mm512_set1_epi8(D::kOffset);
+    for (int t = 0; t < NT; ++t) {
+      const uint8_t* q = x + t * xs + b * kAct;
+      const __m512i xq = kTwo ? _mm512_inserti64x4(_mm512_castsi256_si512(load256(q + 2)), load256(q + 2 + kAct), 1)
+                              : _mm512_zextsi256_si512(load256(q + 2));
+      const __m512 dx = pair_scale(half(q), kTwo ? half(q + kAct) : 0.f);
+      const __m512i init = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, off, xq));
+      for (int r = 0; r < NR; ++r) {
+        const __m512i s = _mm512_dpbusd_epi32(init, wq[r], xq);
+        acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw[r], dx), acc[r][t]);
+      }
+    }
+  }
+
+  template <int NR, int NT>
+  static void tile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* y, size_t ys) {
+    __m512 acc[NR][NT];
+    for (int r = 0; r < NR; ++r)
+      for (int t = 0; t < NT; ++t) acc[r][t] = _mm512_setzero_ps();
+    const int64_t nb = n / kQK;
+    int64_t b = 0;
+    for (; b + 2 <= nb; b += 2) step<NR, NT, true>(b, w, ws, x, xs, acc);
+    if (b < nb) step<NR, NT, false>(b, w, ws, x, xs, acc);
+    store(acc, y, ys);
+  }
+};
+
+// Matrix-vector products (one token, token generation): the activation
+// row is prepared once per call (values in the order the weight decoder
+// yields them, the offset correction per pair of blocks, its scales as
+// floats), and each row's block scales are gathered 16 at a time and
+// multiplied by the activation's, so a pair of blocks costs a decode, one
+// vpdpbusd, a permute of the scales, a convert and an FMA.
+template <class D>
+struct LegacyGemv {
+  static constexpr size_t kAct = sizeof(BlockQ8_0);
+  static constexpr bool kNibbles = D::kBytes == sizeof(BlockQ4_0);
+
+  struct Prepared {
+    std::vector<int32_t> xq, init;  // 16 lanes per pair of blocks
+    std::vector<float> dx;          // per block, padded to 16
+    const __m512i* lanes(const std::vector<int32_t>& v, int64_t s) const {
+      return reinterpret_cast<const __m512i*>(v.data() + 16 * s);
+    }
+  };
+
+  // Q4_0 decodes a pair to [q0 lo, q1 lo, q0 hi, q1 hi] (16 bytes each):
+  // the activations of the pair are put in that order instead.
+  static __m512i act_pair(const uint8_t* x, int64_t b, bool two) {
+    const uint8_t* q0 = x + b * kAct + 2;
+    const __m256i a = load256(q0);
+    const __m256i c = two ? load256(q0 + kAct) : _mm256_setzero_si256();
+    if (!kNibbles) return _mm512_inserti64x4(_mm512_castsi256_si512(a), c, 1);
+    const __m256i lo = _mm256_permute2x128_si256(a, c, 0x20);  // a lo, c lo
+    const __m256i hi = _mm256_permute2x128_si256(a, c, 0x31);  // a hi, c hi
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+  }
+
+  static FOLIO_INLINE __m512i decode_pair(const uint8_t* p, bool two) {
+    if (!kNibbles) return two ? D::two(p) : D::one(p);
+    const __m256i v = two ? _mm256_inserti128_si256(_mm256_castsi128_si256(load128(p + 2)), load128(p + 2 + D::kBytes), 1)
+                          : _mm256_zextsi128_si256(load128(p + 2));
+    const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(v), _mm256_srli_epi16(v, 4), 1);
+    return _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
+  }
+
+  // The f16 scales of up to 16 blocks from block b of a row, times dx.
+  static FOLIO_INLINE __m512 row_scales(const uint8_t* row, int64_t b, int64_t nb, const float* dx) {
+    const __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                              _mm512_set1_epi32(static_cast<int>(D::kBytes)));
+    const int64_t left = nb - b;
+    const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
+    const __m512i raw = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, stride, row + b * D::kBytes, 1);
+    const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(raw));
+    return _mm512_mul_ps(d, _mm512_loadu_ps(dx + b));
+  }
+
+  template <int NR>
+  static void rows(int64_t n, const uint8_t* w, size_t ws, const Prepared& a, float* y) {
+    const int64_t nb = n / kQK;
+    __m512 acc[NR];
+    for (int r = 0; r < NR; ++r) acc[r] = _mm512_setzero_ps();
+    for (int64_t g = 0; g < nb; g += 16) {  // 16 blocks: 8 pairs
+      __m512 sc[NR];
+      for (int r = 0; r < NR; ++r) sc[r] = row_scales(w + r * ws, g, nb, a.dx.data());
+      const int64_t end = g + 16 < nb ? g + 16 : nb;
+      for (int64_t b = g; b < end; b += 2) {
+        const bool two = b + 1 < end;
+        const int64_t s = b / 2;
+        const int j = static_cast<int>(b - g);
+        // Scale lanes: Q8_0 pairs are [b0 x 8 | b1 x 8], Q4_0 pairs
+        // [b0 x 4 | b1 x 4 | b0 x 4 | b1 x 4] (low nibbles, then high).
+        const __m512i idx = kNibbles ? _mm512_setr_epi32(j, j, j, j, j + 1, j + 1, j + 1, j + 1, j, j, j, j, j + 1, j + 1, j + 1, j + 1)
+                                     : _mm512_inserti64x4(_mm512_set1_epi32(j), _mm256_set1_epi32(j + 1), 1);
+        for (int r = 0; r < NR; ++r) {
+          const uint8_t* p = w + r * ws + b * D::kBytes;
+          prefetch(p + NR * ws);
+          const __m512i dot = _mm512_dpbusd_epi32(_mm512_loadu_si512(a.lanes(a.init, s)), decode_pair(p, two),
+                                                  _mm512_loadu_si512(a.lanes(a.xq, s)));
+          acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_permutexvar_ps(idx, sc[r]), acc[r]);
+        }
+      }
+    }
+    for (int r = 0; r < NR; ++r) y[r] = _mm512_reduce_add_ps(acc[r]);
+  }
+
+  static void run(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, float* y) {
+    thread_local Prepared a;
+    const int64_t nb = n / kQK, np = (nb + 1) / 2;
+    a.xq.resize(16 * static_cast<size_t>(np));
+    a.init.resize(16 * static_cast<size_t>(np));
+    a.dx.assign(static_cast<size_t>(nb + 16), 0.f);
+    const __m512i off = _mm512_set1_epi8(D::kOffset);
+    for (int64_t s = 0; s < np; ++s) {
+      const bool two = 2 * s + 1 < nb;
+      const __m512i xq = act_pair(x, 2 * s, two);
+      _mm512_storeu_si512(a.xq.data() + 16 * s, xq);
+      _mm512_storeu_si512(a.init.data() + 16 * s,
+                          _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), off, xq)));
+    }
+    for (int64_t b = 0; b < nb; ++b) a.dx[static_cast<size_t>(b)] = half(x + b * kAct);
+    int r = 0;
+    for (; r + 4 <= nr; r += 4) rows<4>(n, w + r * ws, ws, a, y + r);
+    for (; r < nr; ++r) rows<1>(n, w + r * ws, ws, a, y + r);
+  }
+};
+
+// ---- K-quants with Q8_K activations -----------------------------------
+
+constexpr size_t kQ8K = sizeof(BlockQ8_K);
+constexpr size_t kQ8KQs = offsetof(BlockQ8_K, qs);
+constexpr size_t kQ8KSums = offsetof(BlockQ8_K, bsums);
+
+// Word indices selecting, for 64 values (32 maddubs words), scale `a` for
+// words 0..15 and `b` for 16..31 (Q4_K: one scale per 32 values).
+FOLIO_INLINE __m512i index_halves(int a, int b) {
+  return _mm512_inserti64x4(_mm512_set1_epi16(static_cast<short>(a)), _mm256_set1_epi16(static_cast<short>(b)), 1);
+}
+
+// A K-quant decoder gives, per super-block of a row: begin() (scales),
+// chunk(c) (64 unsigned values and the 16-bit scale of each maddubs word),
+// finish() (the float contribution from the int32 sum, the activation's
+// scale and its 16-value sums).
+template <class D>
+struct KQuant {
+  template <int NR, int NT>
+  static void tile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* y, size_t ys) {
+    __m512 acc[NR][NT];
+    for (int r = 0; r < NR; ++r)
+      for (int t = 0; t < NT; ++t) acc[r][t] = _mm512_setzero_ps();
+    const int64_t nb = n / kQK_K;
+    for (int64_t i = 0; i < nb; ++i) {
+      typename D::Row row[NR];
+      for (int r = 0; r < NR; ++r) {
+        const uint8_t* p = w + r * ws + i * D::kBytes;
+        if (NT == 1) {
+          for (size_t off = 0; off < D::kBytes; off += 64) prefetch(p + NR * ws + off);
+        }
+        D::begin(p, row[r]);
+      }
+      __m512i isum[NR][NT];
+      for (int r = 0; r < NR; ++r)
+        for (int t = 0; t < NT; ++t) isum[r][t] = _mm512_setzero_si512();
+      for (int c = 0; c < 4; ++c) {
+        __m512i q[NR], sc[NR];
+        for (int r = 0; r < NR; ++r) D::chunk(w + r * ws + i * D::kBytes, row[r], c, q[r], sc[r]);
+        for (int t = 0; t < NT; ++t) {
+          const __m512i xv = load512(x + t * xs + i * kQ8K + kQ8KQs + 64 * c);
+          for (int r = 0; r < NR; ++r) isum[r][t] = _mm512_dpwssd_epi32(isum[r][t], _mm512_maddubs_epi16(q[r], xv), sc[r]);
+        }
+      }
+      for (int t = 0; t < NT; ++t) {
+        const uint8_t* xb = x + t * xs + i * kQ8K;
+        const float dx = f32_at(xb);
+        const __m256i bsums = load256(xb + kQ8KSums);
+        for (int r = 0; r < NR; ++r) acc[r][t] = D::finish(row[r], isum[r][t], dx, bsums, acc[r][t]);
+      }
+    }
+    store(acc, y, ys);
+  }
+};
+
+// Q4_K: x = d*sc*q - dmin*m per 32 values; sub-block 2c is the low nibbles
+// of qs[32c..], 2c+1 the high nibbles.
+struct Q4KDecode {
+  static constexpr size_t kBytes = sizeof(BlockQ4_K);
+  struct Row {
+    __m512i sc;    // 8 sub-scales as int16 in words 0..7
+    __m256i mins;  // min j in words 2j, 2j+1 (pairs with the 16-value sums)
+    float d, dmin;
+  };
+  static FOLIO_INLINE void begin(const uint8_t* p, Row& row) {
+    row.d = half(p);
+    row.dmin = half(p + 2);
+    uint32_t u[4];
+    std::memcpy(u, p + 4, 12);
+    constexpr uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
+    u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);  // mins 4..7
+    const uint32_t m03 = u[1] & k1;                          // mins 0..3
+    u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);          // scales 4..7
+    u[2] = m03;
+    u[0] &= k1;                                               // scales 0..3
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(u));  // scales 0..7, mins 0..7
+    row.sc = _mm512_castsi128_si512(_mm_cvtepu8_epi16(b));
+    row.mins = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(b, b));
+  }
+  static FOLIO_INLINE void chunk(const uint8_t* p, const Row& row, int c, __m512i& q, __m512i& sc) {
+    const __m256i v = load256(p + offsetof(BlockQ4_K, qs) + 32 * c);
+    q = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(v), _mm256_srli_epi16(v, 4), 1), _mm512_set1_epi8(0x0F));
+    sc = _mm512_permutexvar_epi16(index_halves(2 * c, 2 * c + 1), row.sc);
+  }
+  static FOLIO_INLINE __m512 finish(const Row& row, __m512i isum, float dx, __m256i bsums, __m512 acc) {
+    const __m512 mterm = _mm512_zextps256_ps512(_mm256_cvtepi32_ps(_mm256_madd_epi16(bsums, row.mins)));
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(dx * row.d), acc);
+    return _mm512_fnmadd_ps(mterm, _mm512_set1_ps(dx * row.dmin), acc);
+  }
+};
+
+// Word k of a maddubs result over values 64c.. covers values 2k, 2k+1:
+// Q6_K group 4c + k / 8.
+FOLIO_INLINE __m512i q6_index(int c) {
+  alignas(64) static const int16_t table[4][32] = {
+      {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3},
+      {4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7},
+      {8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9, 10, 10, 10, 10, 10, 10, 10, 10, 11, 11, 11, 11, 11, 11, 11, 11},
+      {12, 12, 12, 12, 12, 12, 12, 12, 13, 13, 13, 13, 13, 13, 13, 13,
+       14, 14, 14, 14, 14, 14, 14, 14, 15, 15, 15, 15, 15, 15, 15, 15}};
+  return _mm512_load_si512(table[c]);
+}
+
+// Q6_K: x = d*sc*(q - 32) per 16 values; values 64c.. are the low (c even)
+// or high nibbles of ql[64(c/2)..] with 2 bits each from qh[32(c/2)..].
+struct Q6KDecode {
+  static constexpr size_t kBytes = sizeof(BlockQ6_K);
+  struct Row {
+    __m512i sc;  // 16 group scales as int16
+    float d;
+  };
+  static FOLIO_INLINE void begin(const uint8_t* p, Row& row) {
+    row.d = half(p + offsetof(BlockQ6_K, d));
+    row.sc = _mm512_castsi256_si512(_mm256_cvtepi8_epi16(load128(p + offsetof(BlockQ6_K, scales))));
+  }
+  static FOLIO_INLINE void chunk(const uint8_t* p, const Row& row, int c, __m512i& q, __m512i& sc) {
+    const int h = c / 2, hi = c % 2;
+    const __m512i ql = load512(p + offsetof(BlockQ6_K, ql) + 64 * h);
+    const __m512i lo = _mm512_and_si512(hi ? _mm512_srli_epi16(ql, 4) : ql, _mm512_set1_epi8(0x0F));
+    const __m256i qh = load256(p + offsetof(BlockQ6_K, qh) + 32 * h);
+    const __m256i qa = _mm256_srli_epi16(qh, 4 * hi), qb = _mm256_srli_epi16(qh, 4 * hi + 2);
+    const __m512i hb = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(qa), qb, 1), _mm512_set1_epi8(0x03));
+    q = _mm512_or_si512(lo, _mm512_slli_epi16(hb, 4));
+    sc = _mm512_permutexvar_epi16(q6_index(c), row.sc);
+  }
+  static FOLIO_INLINE __m512 finish(const Row& row, __m512i isum, float dx, __m256i bsums, __m512 acc) {
+    // sum of (q - 32) x = sum q x - 32 * sum_g scale_g * sum_g(x)
+    const __m512 bias =
+        _mm512_zextps256_ps512(_mm256_cvtepi32_ps(_mm256_madd_epi16(bsums, _mm512_castsi512_si256(row.sc))));
+    const __m512 v = _mm512_fmadd_ps(bias, _mm512_set1_ps(-32.f), _mm512_cvtepi32_ps(isum));
+    return _mm512_fmadd_ps(v, _mm512_set1_ps(dx * row.d), acc);
+  }
+};
+
+// ---- float weights ------------------------------------------------------
+
+// F16 or F32 weights and activations (kBytes per value), 16 values a step,
+// the tail under a mask.
+template <int kBytes>
+struct FloatTile {
+  static FOLIO_INLINE __m512 load(const uint8_t* p, __mmask16 m) {
+    if constexpr (kBytes == 2) return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
+    return _mm512_maskz_loadu_ps(m, p);
+  }
+
+  template <int NR, int NT>
+  static FOLIO_INLINE void step(const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, int64_t i, __mmask16 m,
+                                __m512 (&acc)[NR][NT]) {
+    __m512 wv[NR];
+    for (int r = 0; r < NR; ++r) {
+      const uint8_t* p = w + r * ws + kBytes * i;
+      if (NT == 1 && (i * kBytes) % 64 == 0) prefetch(p + NR * ws);
+      wv[r] = load(p, m);
+    }
+    for (int t = 0; t < NT; ++t) {
+      const __m512 xv = load(x + t * xs + kBytes * i, m);
+      for (int r = 0; r < NR; ++r) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
+    }
+  }
+
+  template <int NR, int NT>
+  static void tile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* y, size_t ys) {
+    __m512 acc[NR][NT];
+    for (int r = 0; r < NR; ++r)
+      for (int t = 0; t < NT; ++t) acc[r][t] = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) step<NR, NT>(w, ws, x, xs, i, static_cast<__mmask16>(0xFFFF), acc);
+    if (i < n) step<NR, NT>(w, ws, x, xs, i, static_cast<__mmask16>((1u << (n - i)) - 1), acc);
+    store(acc, y, ys);
+  }
+};
+
+}  // namespace
+
+#define FOLIO_TILE_DEF(name, K)                                                                              \
+  void name(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y, \
+            size_t ys) {                                                                                     \
+    tiles<K>(n, w, ws, nr, x, xs, nt, y, ys);                                                                \
+  }
+
+FOLIO_TILE_DEF(tile_q4_0_q8_0, LegacyQ8_0<DecodeQ4_0>)
+FOLIO_TILE_DEF(tile_q8_0_q8_0, LegacyQ8_0<DecodeQ8_0>)
+FOLIO_TILE_DEF(tile_q4_k_q8_k, KQuant<Q4KDecode>)
+FOLIO_TILE_DEF(tile_q6_k_q8_k, KQuant<Q6KDecode>)
+FOLIO_TILE_DEF(tile_f16_f16, FloatTile<2>)
+FOLIO_TILE_DEF(tile_f32_f32, FloatTile<4>)
+
+}  // namespace folio::avx512
+
+#pragma GCC pop_options

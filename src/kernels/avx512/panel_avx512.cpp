@@ -1,0 +1,298 @@
+// Panel GEMM. A weight row decodes into unsigned bytes u and, per block of
+// B values (32, or 16 for Q6_K's groups), a float scale s and offset m with
+// value = s * u - m (Q4_0: s = d, m = 8d; Q8_0: u = q + 128, m = 128d;
+// Q4_K: s = d*sc, m = dmin*min; Q6_K: s = d*sc, m = 32*d*sc). A token's
+// block has scale dx and int8 values x, so
+//   dot = sum_blocks dx * (s * sum(u x) - m * sum(x)),
+// the integer sum exact (vpdpbusd), the rest in float. Where m is an
+// integer offset times s, the integer sum starts at -offset * sum(x), so
+// nothing cancels in float (as in the reference).
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "kernels/avx512/panel_avx512.h"
+#include "tensor/blocks.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma,f16c")
+#include <immintrin.h>
+
+namespace folio::avx512 {
+
+namespace {
+
+#include "kernels/avx512/common.h"
+
+constexpr int kPanelRows = 16;
+
+// ---- weight rows -> unsigned bytes + (s, m) per block ---------------------
+
+// kOffset > 0: m = kOffset * s exactly, so the offset is taken out of the
+// integer sum (as the reference does) instead of subtracted in float.
+struct RowQ4_0 {
+  static constexpr int kB = 32;
+  static constexpr int kOffset = 8;
+  static void decode(const uint8_t* row, int64_t n, uint8_t* u, float* s, float* m) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    for (int64_t b = 0; b < n / 32; ++b) {
+      const uint8_t* p = row + b * sizeof(BlockQ4_0);
+      const __m128i v = load128(p + 2);
+      const __m256i y = _mm256_inserti128_si256(_mm256_castsi128_si256(v), _mm_srli_epi16(v, 4), 1);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + 32 * b), _mm256_and_si256(y, m4));
+      s[b] = half(p);
+      m[b] = 8 * s[b];
+    }
+  }
+};
+
+struct RowQ8_0 {
+  static constexpr int kB = 32;
+  static constexpr int kOffset = 128;
+  static void decode(const uint8_t* row, int64_t n, uint8_t* u, float* s, float* m) {
+    const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+    for (int64_t b = 0; b < n / 32; ++b) {
+      const uint8_t* p = row + b * sizeof(BlockQ8_0);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + 32 * b), _mm256_xor_si256(load256(p + 2), flip));
+      s[b] = half(p);
+      m[b] = 128 * s[b];
+    }
+  }
+};
+
+struct RowQ4_K {
+  static constexpr int kB = 32;
+  static constexpr int kOffset = 0;
+  static void decode(const uint8_t* row, int64_t n, uint8_t* u, float* s, float* m) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    for (int64_t i = 0; i < n / kQK_K; ++i) {
+      const uint8_t* p = row + i * sizeof(BlockQ4_K);
+      const float d = half(p), dmin = half(p + 2);
+      for (int j = 0; j < 8; ++j) {
+        uint8_t sc, mn;
+        unpack_scale_min_k4(j, p + offsetof(BlockQ4_K, scales), &sc, &mn);
+        s[8 * i + j] = d * sc;
+        m[8 * i + j] = dmin * mn;
+      }
+      for (int c = 0; c < 4; ++c) {
+        const __m256i q = load256(p + offsetof(BlockQ4_K, qs) + 32 * c);
+        uint8_t* o = u + kQK_K * i + 64 * c;
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), _mm256_and_si256(q, m4));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 32), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4));
+      }
+    }
+  }
+};
+
+struct RowQ6_K {
+  static constexpr int kB = 16;
+  static constexpr int kOffset = 32;
+  static void decode(const uint8_t* row, int64_t n, uint8_t* u, float* s, float* m) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
+    for (int64_t i = 0; i < n / kQK_K; ++i) {
+      const uint8_t* p = row + i * sizeof(BlockQ6_K);
+      const float d = half(p + offsetof(BlockQ6_K, d));
+      const auto* sc = reinterpret_cast<const int8_t*>(p + offsetof(BlockQ6_K, scales));
+      for (int g = 0; g < 16; ++g) {
+        s[16 * i + g] = d * sc[g];
+        m[16 * i + g] = 32 * s[16 * i + g];
+      }
+      for (int h = 0; h < 2; ++h) {  // 128 values: ql[64h..], qh[32h..]
+        const __m256i ql0 = load256(p + offsetof(BlockQ6_K, ql) + 64 * h);
+        const __m256i ql1 = load256(p + offsetof(BlockQ6_K, ql) + 64 * h + 32);
+        const __m256i qh = load256(p + offsetof(BlockQ6_K, qh) + 32 * h);
+        uint8_t* o = u + kQK_K * i + 128 * h;
+        const __m256i v[4] = {
+            _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m2), 4)),
+            _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m2), 4)),
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
+                            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m2), 4)),
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4))};
+        for (int k = 0; k < 4; ++k) _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 32 * k), v[k]);
+      }
+    }
+  }
+};
+
+// ---- activation rows: where block b's int8 values are, its dx, sum(x) ----
+
+struct ActQ8_0 {
+  static FOLIO_INLINE const uint8_t* qs(const uint8_t* row, int64_t b) { return row + b * sizeof(BlockQ8_0) + 2; }
+  template <int B>
+  static void info(const uint8_t* row, int64_t n, float* dx, int32_t* xsum) {
+    static_assert(B == 32);
+    for (int64_t b = 0; b < n / 32; ++b) {
+      const uint8_t* p = row + b * sizeof(BlockQ8_0);
+      const __m256i ones = _mm256_set1_epi8(1);
+      const __m256i sums = _mm256_dpbusd_epi32(_mm256_setzero_si256(), ones, load256(p + 2));
+      __m128i t = _mm_add_epi32(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1));
+      t = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(1, 0, 3, 2)));
+      t = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(2, 3, 0, 1)));
+      dx[b] = half(p);
+      xsum[b] = _mm_cvtsi128_si32(t);
+    }
+  }
+};
+
+template <int B>
+struct ActQ8_K {
+  static constexpr int kPer = kQK_K / B;  // blocks per super-block
+  static FOLIO_INLINE const uint8_t* qs(const uint8_t* row, int64_t b) {
+    return row + (b / kPer) * sizeof(BlockQ8_K) + offsetof(BlockQ8_K, qs) + (b % kPer) * B;
+  }
+  template <int B_>
+  static void info(const uint8_t* row, int64_t n, float* dx, int32_t* xsum) {
+    for (int64_t i = 0; i < n / kQK_K; ++i) {
+      const uint8_t* p = row + i * sizeof(BlockQ8_K);
+      float d;
+      std::memcpy(&d, p, 4);
+      int16_t bs[16];
+      std::memcpy(bs, p + offsetof(BlockQ8_K, bsums), sizeof bs);
+      for (int j = 0; j < kPer; ++j) {
+        int sum = 0;
+        for (int g = j * B / 16; g < (j + 1) * B / 16; ++g) sum += bs[g];
+        dx[kPer * i + j] = d;
+        xsum[kPer * i + j] = sum;
+      }
+    }
+  }
+};
+
+struct Buffers {
+  std::vector<uint8_t> rows;   // kPanelRows decoded rows
+  std::vector<int32_t> panel;  // [group of 4 values][row], 64-byte aligned view
+  std::vector<float> s, m;     // [block][row]
+  std::vector<float> rs, rm;   // one row's (s, m)
+  std::vector<float> dx, c;    // [token][block]: scale, scale * sum(x)
+  std::vector<int32_t> xsum;   // [token][block]: sum(x), then -offset * sum(x)
+};
+
+template <class T>
+T* align64(T* p) {
+  return reinterpret_cast<T*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t{63});
+}
+
+struct Panel {
+  const int32_t* u;     // [group][row]
+  const float *s, *m;   // [block][row]
+  const float *dx, *c;  // [token][block]
+  const int32_t* init;  // [token][block]: -offset * sum(x) (offset types)
+  int64_t nb;
+};
+
+// T tokens from `t` against one packed panel; writes 16 (masked) rows.
+template <class A, int B, bool kOffset, int T>
+FOLIO_INLINE void panel_tokens(const Panel& p, const uint8_t* x, size_t xs, int t, float* y, size_t ys, __mmask16 rows) {
+  constexpr int K4 = B / 4;
+  __m512 accf[T];
+  for (int i = 0; i < T; ++i) accf[i] = _mm512_setzero_ps();
+  const uint8_t* xr[T];
+  for (int i = 0; i < T; ++i) xr[i] = x + static_cast<size_t>(t + i) * xs;
+  const float* dx = p.dx + static_cast<size_t>(t) * p.nb;
+  const float* c = p.c + static_cast<size_t>(t) * p.nb;
+  const int32_t* init = p.init + static_cast<size_t>(t) * p.nb;
+  for (int64_t b = 0; b < p.nb; ++b) {
+    __m512i acc[T];
+    for (int i = 0; i < T; ++i) acc[i] = kOffset ? _mm512_set1_epi32(init[i * p.nb + b]) : _mm512_setzero_si512();
+    const uint8_t* q[T];
+    for (int i = 0; i < T; ++i) q[i] = A::qs(xr[i], b);
+    for (int k = 0; k < K4; ++k) {
+      const __m512i wv = _mm512_load_si512(p.u + (b * K4 + k) * kPanelRows);
+      for (int i = 0; i < T; ++i) acc[i] = _mm512_dpbusd_epi32(acc[i], wv, _mm512_set1_epi32(i32_at(q[i] + 4 * k)));
+    }
+    const __m512 sv = _mm512_load_ps(p.s + b * kPanelRows);
+    for (int i = 0; i < T; ++i) {
+      accf[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[i]), _mm512_mul_ps(sv, _mm512_set1_ps(dx[i * p.nb + b])), accf[i]);
+    }
+    if (!kOffset) {
+      const __m512 mv = _mm512_load_ps(p.m + b * kPanelRows);
+      for (int i = 0; i < T; ++i) accf[i] = _mm512_fnmadd_ps(mv, _mm512_set1_ps(c[i * p.nb + b]), accf[i]);
+    }
+  }
+  for (int i = 0; i < T; ++i) _mm512_mask_storeu_ps(y + static_cast<size_t>(t + i) * ys, rows, accf[i]);
+}
+
+template <class R, class A>
+void gemm(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y, size_t ys) {
+  constexpr int B = R::kB;
+  constexpr int K4 = B / 4;
+  const int64_t nb = n / B;
+  const size_t un = static_cast<size_t>(n), unb = static_cast<size_t>(nb);
+  thread_local Buffers buf;
+  buf.rows.resize(kPanelRows * un);
+  buf.panel.resize(unb * K4 * kPanelRows + 16);
+  buf.s.resize(unb * kPanelRows + 16);
+  buf.m.resize(unb * kPanelRows + 16);
+  buf.rs.resize(unb);
+  buf.rm.resize(unb);
+  buf.dx.resize(static_cast<size_t>(nt) * unb);
+  buf.c.resize(static_cast<size_t>(nt) * unb);
+  buf.xsum.resize(static_cast<size_t>(nt) * unb);
+  int32_t* panel = align64(buf.panel.data());
+  float* sp = align64(buf.s.data());
+  float* mp = align64(buf.m.data());
+  for (int t = 0; t < nt; ++t) {
+    A::template info<B>(x + static_cast<size_t>(t) * xs, n, buf.dx.data() + t * unb, buf.xsum.data() + t * unb);
+  }
+  for (size_t i = 0; i < static_cast<size_t>(nt) * unb; ++i) {
+    if (R::kOffset > 0) {
+      buf.xsum[i] *= -R::kOffset;
+    } else {
+      buf.c[i] = buf.dx[i] * static_cast<float>(buf.xsum[i]);
+    }
+  }
+  const Panel p{panel, sp, mp, buf.dx.data(), buf.c.data(), buf.xsum.data(), nb};
+  const __m512i index = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                           _mm512_set1_epi32(static_cast<int>(n)));
+  for (int r0 = 0; r0 < nr; r0 += kPanelRows) {
+    const int rows = std::min(kPanelRows, nr - r0);
+    for (int i = 0; i < kPanelRows; ++i) {
+      uint8_t* u = buf.rows.data() + static_cast<size_t>(i) * un;
+      if (i < rows) {
+        R::decode(w + static_cast<size_t>(r0 + i) * ws, n, u, buf.rs.data(), buf.rm.data());
+      } else {  // padding rows: zero values and scales
+        std::memset(u, 0, un);
+        std::fill(buf.rs.begin(), buf.rs.end(), 0.f);
+        std::fill(buf.rm.begin(), buf.rm.end(), 0.f);
+      }
+      for (size_t b = 0; b < unb; ++b) {
+        sp[b * kPanelRows + static_cast<size_t>(i)] = buf.rs[b];
+        mp[b * kPanelRows + static_cast<size_t>(i)] = buf.rm[b];
+      }
+    }
+    // panel[g][row] = values 4g .. 4g+3 of each row
+    for (int64_t g = 0; g < nb * K4; ++g) {
+      _mm512_store_si512(panel + g * kPanelRows, _mm512_i32gather_epi32(index, buf.rows.data() + 4 * g, 1));
+    }
+    const __mmask16 mask = static_cast<__mmask16>((1u << rows) - 1);
+    int t = 0;
+    constexpr bool kOff = R::kOffset > 0;
+    for (; t + 8 <= nt; t += 8) panel_tokens<A, B, kOff, 8>(p, x, xs, t, y + r0, ys, mask);
+    for (; t < nt; ++t) panel_tokens<A, B, kOff, 1>(p, x, xs, t, y + r0, ys, mask);
+  }
+}
+
+}  // namespace
+
+void panel_q4_0_q8_0(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
+                     size_t ys) {
+  gemm<RowQ4_0, ActQ8_0>(n, w, ws, nr, x, xs, nt, y, ys);
+}
+void panel_q8_0_q8_0(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
+                     size_t ys) {
+  gemm<RowQ8_0, ActQ8_0>(n, w, ws, nr, x, xs, nt, y, ys);
+}
+void panel_q4_k_q8_k(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
+                     size_t ys) {
+  gemm<RowQ4_K, ActQ8_K<32>>(n, w, ws, nr, x, xs, nt, y, ys);
+}
+void panel_q6_k_q8_k(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
+                     size_t ys) {
+  gemm<RowQ6_K, ActQ8_K<16>>(n, w, ws, nr, x, xs, nt, y, ys);
+}
+
+}  // namespace folio::avx512
+
+#pragma GCC pop_options
