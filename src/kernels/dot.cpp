@@ -6,6 +6,7 @@
 #include "kernels/avx2/dot_avx2.h"
 #include "kernels/avx512/gemm_avx512.h"
 #include "kernels/avx512/panel_avx512.h"
+#include "kernels/avx512/quant_act_avx512.h"
 #include "kernels/dot.h"
 
 namespace folio {
@@ -36,11 +37,16 @@ std::array<DotKernel, kTensorTypeCount> make_table() {
     set(TensorType::kQ8_0, avx512::tile_q8_0_q8_0);
     set(TensorType::kQ4_K, avx512::tile_q4_k_q8_k);
     set(TensorType::kQ6_K, avx512::tile_q6_k_q8_k);
+    for (uint32_t i = 0; i < kTensorTypeCount; ++i) {
+      if (t[i].act_type == TensorType::kQ8_K) t[i].quantize_act = avx512::quantize_act_q8_k;
+    }
     auto gemm = [&](TensorType type, TileFn fn) { t[static_cast<uint32_t>(type)].gemm = fn; };
     gemm(TensorType::kQ4_0, avx512::panel_q4_0_q8_0);
     gemm(TensorType::kQ8_0, avx512::panel_q8_0_q8_0);
     gemm(TensorType::kQ4_K, avx512::panel_q4_k_q8_k);
     gemm(TensorType::kQ6_K, avx512::panel_q6_k_q8_k);
+    gemm(TensorType::kF16, avx512::panel_f16_f16);
+    gemm(TensorType::kF32, avx512::panel_f32_f32);
   }
   return t;
 }

@@ -40,7 +40,7 @@ struct DotKernel {
 };
 
 inline constexpr int kGemmMinTokens = 16;
-inline constexpr int kGemmRows = 16;
+inline constexpr int kGemmRows = 32;
 
 // The kernel in use for weights of type t (never fails; check vec_dot).
 const DotKernel& dot_kernel(TensorType t);

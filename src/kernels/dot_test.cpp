@@ -136,6 +136,27 @@ TEST(DotKernels, PanelGemmMatchesReference) {
   if (cpu_features().avx512vnni) EXPECT_GT(checked, 0) << "no panel kernel on a CPU with AVX-512 VNNI";
 }
 
+// Activation quantizers on inputs where a careless SIMD version differs:
+// the largest magnitude twice with both signs (the first one sets the
+// sign of the scale), products that land on .5 (round to even), zeros.
+TEST(DotKernels, ActivationQuantizersOnTiesAndZeros) {
+  for (TensorType t : {TensorType::kQ4_0, TensorType::kQ4_K, TensorType::kQ6_K}) {
+    const DotKernel& k = dot_kernel(t);
+    const DotKernel& r = dot_kernel_ref(t);
+    std::vector<float> x(512);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(static_cast<int>(i % 255) - 127) / 2;
+    x[7] = -127.f;
+    x[300] = 127.f;
+    x[301] = -127.f;
+    for (size_t i = 256; i < 272; ++i) x[i] = 0;
+    std::vector<float> zeros(256, 0.f);
+    for (const std::vector<float>* in : {&x, &zeros}) {
+      EXPECT_EQ(encode(r.quantize_act, r.act_type, *in, 0), encode(k.quantize_act, k.act_type, *in, 0))
+          << type_name(t);
+    }
+  }
+}
+
 TEST(DotKernels, UnsupportedTypesHaveNoKernel) {
   EXPECT_EQ(dot_kernel(TensorType::kIQ2_XXS).vec_dot, nullptr);
   EXPECT_EQ(dot_kernel(static_cast<TensorType>(99)).vec_dot, nullptr);

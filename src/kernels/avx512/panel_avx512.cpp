@@ -161,7 +161,7 @@ struct ActQ8_K {
 };
 
 struct Buffers {
-  std::vector<uint8_t> rows;   // kPanelRows decoded rows
+  std::vector<uint8_t> rows;   // kRows decoded rows
   std::vector<int32_t> panel;  // [group of 4 values][row], 64-byte aligned view
   std::vector<float> s, m;     // [block][row]
   std::vector<float> rs, rm;   // one row's (s, m)
@@ -174,6 +174,11 @@ T* align64(T* p) {
   return reinterpret_cast<T*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t{63});
 }
 
+// Two 16-row halves per panel: each broadcast activation value feeds two
+// vpdpbusd (the broadcast loads, not the multiplies, would set the pace).
+constexpr int kHalves = 2;
+constexpr int kRows = kHalves * kPanelRows;
+
 struct Panel {
   const int32_t* u;     // [group][row]
   const float *s, *m;   // [block][row]
@@ -182,36 +187,52 @@ struct Panel {
   int64_t nb;
 };
 
-// T tokens from `t` against one packed panel; writes 16 (masked) rows.
+// T tokens from `t` against one packed panel; writes its 32 (masked) rows.
 template <class A, int B, bool kOffset, int T>
-FOLIO_INLINE void panel_tokens(const Panel& p, const uint8_t* x, size_t xs, int t, float* y, size_t ys, __mmask16 rows) {
+FOLIO_INLINE void panel_tokens(const Panel& p, const uint8_t* x, size_t xs, int t, float* y, size_t ys,
+                               const __mmask16 (&rows)[kHalves]) {
   constexpr int K4 = B / 4;
-  __m512 accf[T];
-  for (int i = 0; i < T; ++i) accf[i] = _mm512_setzero_ps();
+  __m512 accf[kHalves][T];
+  for (int h = 0; h < kHalves; ++h)
+    for (int i = 0; i < T; ++i) accf[h][i] = _mm512_setzero_ps();
   const uint8_t* xr[T];
   for (int i = 0; i < T; ++i) xr[i] = x + static_cast<size_t>(t + i) * xs;
   const float* dx = p.dx + static_cast<size_t>(t) * p.nb;
   const float* c = p.c + static_cast<size_t>(t) * p.nb;
   const int32_t* init = p.init + static_cast<size_t>(t) * p.nb;
   for (int64_t b = 0; b < p.nb; ++b) {
-    __m512i acc[T];
-    for (int i = 0; i < T; ++i) acc[i] = kOffset ? _mm512_set1_epi32(init[i * p.nb + b]) : _mm512_setzero_si512();
+    __m512i acc[kHalves][T];
+    for (int i = 0; i < T; ++i) {
+      acc[0][i] = kOffset ? _mm512_set1_epi32(init[i * p.nb + b]) : _mm512_setzero_si512();
+      for (int h = 1; h < kHalves; ++h) acc[h][i] = acc[0][i];
+    }
     const uint8_t* q[T];
     for (int i = 0; i < T; ++i) q[i] = A::qs(xr[i], b);
     for (int k = 0; k < K4; ++k) {
-      const __m512i wv = _mm512_load_si512(p.u + (b * K4 + k) * kPanelRows);
-      for (int i = 0; i < T; ++i) acc[i] = _mm512_dpbusd_epi32(acc[i], wv, _mm512_set1_epi32(i32_at(q[i] + 4 * k)));
+      __m512i wv[kHalves];
+      for (int h = 0; h < kHalves; ++h) wv[h] = _mm512_load_si512(p.u + ((b * K4 + k) * kHalves + h) * kPanelRows);
+      for (int i = 0; i < T; ++i) {
+        const __m512i xv = _mm512_set1_epi32(i32_at(q[i] + 4 * k));
+        for (int h = 0; h < kHalves; ++h) acc[h][i] = _mm512_dpbusd_epi32(acc[h][i], wv[h], xv);
+      }
     }
-    const __m512 sv = _mm512_load_ps(p.s + b * kPanelRows);
-    for (int i = 0; i < T; ++i) {
-      accf[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[i]), _mm512_mul_ps(sv, _mm512_set1_ps(dx[i * p.nb + b])), accf[i]);
-    }
-    if (!kOffset) {
-      const __m512 mv = _mm512_load_ps(p.m + b * kPanelRows);
-      for (int i = 0; i < T; ++i) accf[i] = _mm512_fnmadd_ps(mv, _mm512_set1_ps(c[i * p.nb + b]), accf[i]);
+    for (int h = 0; h < kHalves; ++h) {
+      const __m512 sv = _mm512_load_ps(p.s + (b * kHalves + h) * kPanelRows);
+      for (int i = 0; i < T; ++i) {
+        accf[h][i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[h][i]), _mm512_mul_ps(sv, _mm512_set1_ps(dx[i * p.nb + b])),
+                                     accf[h][i]);
+      }
+      if (!kOffset) {
+        const __m512 mv = _mm512_load_ps(p.m + (b * kHalves + h) * kPanelRows);
+        for (int i = 0; i < T; ++i) accf[h][i] = _mm512_fnmadd_ps(mv, _mm512_set1_ps(c[i * p.nb + b]), accf[h][i]);
+      }
     }
   }
-  for (int i = 0; i < T; ++i) _mm512_mask_storeu_ps(y + static_cast<size_t>(t + i) * ys, rows, accf[i]);
+  for (int i = 0; i < T; ++i) {
+    for (int h = 0; h < kHalves; ++h) {
+      _mm512_mask_storeu_ps(y + static_cast<size_t>(t + i) * ys + h * kPanelRows, rows[h], accf[h][i]);
+    }
+  }
 }
 
 template <class R, class A>
@@ -221,10 +242,10 @@ void gemm(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size
   const int64_t nb = n / B;
   const size_t un = static_cast<size_t>(n), unb = static_cast<size_t>(nb);
   thread_local Buffers buf;
-  buf.rows.resize(kPanelRows * un);
-  buf.panel.resize(unb * K4 * kPanelRows + 16);
-  buf.s.resize(unb * kPanelRows + 16);
-  buf.m.resize(unb * kPanelRows + 16);
+  buf.rows.resize(kRows * un);
+  buf.panel.resize(unb * K4 * kRows + 16);
+  buf.s.resize(unb * kRows + 16);
+  buf.m.resize(unb * kRows + 16);
   buf.rs.resize(unb);
   buf.rm.resize(unb);
   buf.dx.resize(static_cast<size_t>(nt) * unb);
@@ -246,9 +267,9 @@ void gemm(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size
   const Panel p{panel, sp, mp, buf.dx.data(), buf.c.data(), buf.xsum.data(), nb};
   const __m512i index = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                            _mm512_set1_epi32(static_cast<int>(n)));
-  for (int r0 = 0; r0 < nr; r0 += kPanelRows) {
-    const int rows = std::min(kPanelRows, nr - r0);
-    for (int i = 0; i < kPanelRows; ++i) {
+  for (int r0 = 0; r0 < nr; r0 += kRows) {
+    const int rows = std::min(kRows, nr - r0);
+    for (int i = 0; i < kRows; ++i) {
       uint8_t* u = buf.rows.data() + static_cast<size_t>(i) * un;
       if (i < rows) {
         R::decode(w + static_cast<size_t>(r0 + i) * ws, n, u, buf.rs.data(), buf.rm.data());
@@ -257,20 +278,124 @@ void gemm(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size
         std::fill(buf.rs.begin(), buf.rs.end(), 0.f);
         std::fill(buf.rm.begin(), buf.rm.end(), 0.f);
       }
+      const size_t h = static_cast<size_t>(i / kPanelRows), lane = static_cast<size_t>(i % kPanelRows);
       for (size_t b = 0; b < unb; ++b) {
-        sp[b * kPanelRows + static_cast<size_t>(i)] = buf.rs[b];
-        mp[b * kPanelRows + static_cast<size_t>(i)] = buf.rm[b];
+        sp[(b * kHalves + h) * kPanelRows + lane] = buf.rs[b];
+        mp[(b * kHalves + h) * kPanelRows + lane] = buf.rm[b];
       }
     }
-    // panel[g][row] = values 4g .. 4g+3 of each row
+    // panel[g][half][lane] = values 4g .. 4g+3 of row 16 half + lane
     for (int64_t g = 0; g < nb * K4; ++g) {
-      _mm512_store_si512(panel + g * kPanelRows, _mm512_i32gather_epi32(index, buf.rows.data() + 4 * g, 1));
+      for (int h = 0; h < kHalves; ++h) {
+        const uint8_t* src = buf.rows.data() + static_cast<size_t>(h) * kPanelRows * un + 4 * g;
+        _mm512_store_si512(panel + (g * kHalves + h) * kPanelRows, _mm512_i32gather_epi32(index, src, 1));
+      }
     }
-    const __mmask16 mask = static_cast<__mmask16>((1u << rows) - 1);
+    __mmask16 mask[kHalves];
+    for (int h = 0; h < kHalves; ++h) {
+      const int r = std::clamp(rows - h * kPanelRows, 0, kPanelRows);
+      mask[h] = static_cast<__mmask16>((1u << r) - 1);
+    }
     int t = 0;
     constexpr bool kOff = R::kOffset > 0;
-    for (; t + 8 <= nt; t += 8) panel_tokens<A, B, kOff, 8>(p, x, xs, t, y + r0, ys, mask);
+    for (; t + 4 <= nt; t += 4) panel_tokens<A, B, kOff, 4>(p, x, xs, t, y + r0, ys, mask);
     for (; t < nt; ++t) panel_tokens<A, B, kOff, 1>(p, x, xs, t, y + r0, ys, mask);
+  }
+}
+
+// ---- F16 / F32: a float panel, lanes = rows, one FMA per value and token
+
+struct FloatBuffers {
+  std::vector<float> panel;  // [value][row], 64-byte aligned view
+  std::vector<float> xf;     // F16 activation rows as floats
+};
+
+// T tokens from `t` against a float panel of 2 x 16 rows: each broadcast
+// activation value serves two FMAs (the loads, not the FMAs, would limit).
+template <int T>
+FOLIO_INLINE void float_tokens(const float* panel, int64_t n, const float* xf, size_t xfs, int t, float* y, size_t ys,
+                               __mmask16 rows0, __mmask16 rows1) {
+  __m512 acc0[T], acc1[T];
+  for (int i = 0; i < T; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
+  const float* xr = xf + static_cast<size_t>(t) * xfs;
+  for (int64_t k = 0; k < n; ++k) {
+    const __m512 p0 = _mm512_load_ps(panel + k * 2 * kPanelRows);
+    const __m512 p1 = _mm512_load_ps(panel + k * 2 * kPanelRows + kPanelRows);
+    for (int i = 0; i < T; ++i) {
+      const __m512 xv = _mm512_set1_ps(xr[static_cast<size_t>(i) * xfs + k]);
+      acc0[i] = _mm512_fmadd_ps(p0, xv, acc0[i]);
+      acc1[i] = _mm512_fmadd_ps(p1, xv, acc1[i]);
+    }
+  }
+  for (int i = 0; i < T; ++i) {
+    _mm512_mask_storeu_ps(y + static_cast<size_t>(t + i) * ys, rows0, acc0[i]);
+    _mm512_mask_storeu_ps(y + static_cast<size_t>(t + i) * ys + kPanelRows, rows1, acc1[i]);
+  }
+}
+
+// Rows [r, r + 16) of W (mask: those that exist) into panel[k][0..15] for
+// every value k, with a stride of 2 x 16 floats between values. F16: a
+// gather per pair of values, so no read goes past a row's end.
+template <int kBytes>
+void fill_float_panel(const uint8_t* base, size_t ws, int64_t n, int rows, float* panel) {
+  const __m512i rows_at = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                             _mm512_set1_epi32(static_cast<int>(ws)));
+  const __mmask16 mask = rows <= 0 ? 0 : static_cast<__mmask16>((1u << std::min(rows, kPanelRows)) - 1);
+  constexpr int64_t kStep = 2 * kPanelRows;
+  int64_t k = 0;
+  if constexpr (kBytes == 2) {
+    for (; k + 2 <= n; k += 2) {
+      const __m512i pair = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mask, rows_at, base + 2 * k, 1);
+      _mm512_store_ps(panel + k * kStep, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(pair)));
+      _mm512_store_ps(panel + (k + 1) * kStep, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(pair, 16))));
+    }
+    for (; k < n; ++k) {
+      alignas(64) float v[kPanelRows] = {};
+      for (int i = 0; i < std::min(rows, kPanelRows); ++i) v[i] = half(base + static_cast<size_t>(i) * ws + 2 * k);
+      _mm512_store_ps(panel + k * kStep, _mm512_load_ps(v));
+    }
+  } else {
+    for (; k < n; ++k) {
+      _mm512_store_ps(panel + k * kStep, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, rows_at, base + 4 * k, 1));
+    }
+  }
+}
+
+template <int kBytes>
+void gemm_float(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y, size_t ys) {
+  thread_local FloatBuffers buf;
+  const size_t un = static_cast<size_t>(n);
+  buf.panel.resize(un * 2 * kPanelRows + 16);
+  float* panel = align64(buf.panel.data());
+  const float* xf = reinterpret_cast<const float*>(x);  // F32 activations in place (rows xs bytes apart)
+  size_t xfs = xs / 4;
+  if (kBytes == 2 || xs % 4 != 0 || reinterpret_cast<uintptr_t>(x) % 4 != 0) {
+    buf.xf.resize(un * static_cast<size_t>(nt));
+    for (int t = 0; t < nt; ++t) {
+      const uint8_t* xr = x + static_cast<size_t>(t) * xs;
+      float* o = buf.xf.data() + static_cast<size_t>(t) * un;
+      for (int64_t k = 0; k < n; k += 16) {
+        const __mmask16 m = n - k >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (n - k)) - 1);
+        const __m512 v = kBytes == 2 ? _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, xr + 2 * k))
+                                     : _mm512_maskz_loadu_ps(m, xr + 4 * k);
+        _mm512_mask_storeu_ps(o + k, m, v);
+      }
+    }
+    xf = buf.xf.data();
+    xfs = un;
+  }
+  for (int r0 = 0; r0 < nr; r0 += 2 * kPanelRows) {
+    const int rows = nr - r0;
+    const uint8_t* base = w + static_cast<size_t>(r0) * ws;
+    fill_float_panel<kBytes>(base, ws, n, rows, panel);
+    fill_float_panel<kBytes>(base + kPanelRows * ws, ws, n, rows - kPanelRows, panel + kPanelRows);
+    const auto mask_of = [](int r) {
+      return r <= 0 ? static_cast<__mmask16>(0) : static_cast<__mmask16>((1u << std::min(r, kPanelRows)) - 1);
+    };
+    const __mmask16 m0 = mask_of(rows), m1 = mask_of(rows - kPanelRows);
+    int t = 0;
+    for (; t + 6 <= nt; t += 6) float_tokens<6>(panel, n, xf, xfs, t, y + r0, ys, m0, m1);
+    for (; t < nt; ++t) float_tokens<1>(panel, n, xf, xfs, t, y + r0, ys, m0, m1);
   }
 }
 
@@ -291,6 +416,14 @@ void panel_q4_k_q8_k(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8
 void panel_q6_k_q8_k(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
                      size_t ys) {
   gemm<RowQ6_K, ActQ8_K<16>>(n, w, ws, nr, x, xs, nt, y, ys);
+}
+void panel_f16_f16(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
+                   size_t ys) {
+  gemm_float<2>(n, w, ws, nr, x, xs, nt, y, ys);
+}
+void panel_f32_f32(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
+                   size_t ys) {
+  gemm_float<4>(n, w, ws, nr, x, xs, nt, y, ys);
 }
 
 }  // namespace folio::avx512

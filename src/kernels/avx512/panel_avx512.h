@@ -2,7 +2,8 @@
 // processing): 16 weight rows are decoded once per chunk of tokens into a
 // packed panel where each 32-bit lane holds 4 values of one row, so one
 // vpdpbusd multiplies 4 values of 16 rows by 4 values of a token
-// (broadcast from the activation row in place). The panel lives in a
+// (broadcast from the activation row in place); F16/F32 rows become a
+// float panel, one FMA per value of 16 rows and one token. The panel lives in a
 // per-thread buffer of 16 bytes per input value; the weights stay in the
 // mapping. Same signature and results as the tile kernels (TileFn).
 #pragma once
@@ -20,6 +21,8 @@ FOLIO_PANEL_FN(panel_q4_0_q8_0);
 FOLIO_PANEL_FN(panel_q8_0_q8_0);
 FOLIO_PANEL_FN(panel_q4_k_q8_k);
 FOLIO_PANEL_FN(panel_q6_k_q8_k);
+FOLIO_PANEL_FN(panel_f16_f16);
+FOLIO_PANEL_FN(panel_f32_f32);
 
 #undef FOLIO_PANEL_FN
 
