@@ -6,6 +6,12 @@ namespace folio {
 
 namespace {
 constexpr int kSpins = 20000;  // ~tens of microseconds before sleeping
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
 }
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
@@ -26,7 +32,10 @@ void ThreadPool::worker(int ith) {
   uint64_t seen = 0;
   for (;;) {
     int spins = 0;
-    while (generation_.load(std::memory_order_acquire) == seen && spins < kSpins) ++spins;
+    while (generation_.load(std::memory_order_acquire) == seen && spins < kSpins) {
+      cpu_relax();
+      ++spins;
+    }
     if (generation_.load(std::memory_order_acquire) == seen) {
       std::unique_lock<std::mutex> lock(mu_);
       wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
@@ -51,7 +60,15 @@ void ThreadPool::run(const std::function<void(int, int)>& fn) {
   }
   wake_.notify_all();
   fn(0, n_threads_);
-  while (pending_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  // The others finish within microseconds of the caller in a balanced
+  // loop: spin with pause (no system call), yield only after a while.
+  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
+    if (spins < kSpins) {
+      cpu_relax();
+    } else {
+      std::this_thread::yield();
+    }
+  }
   job_ = nullptr;
 }
 

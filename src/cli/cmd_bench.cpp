@@ -158,7 +158,13 @@ int run_bench(const BenchCli& c) {
   const int64_t max_p = *std::max_element(c.prompt.begin(), c.prompt.end());
   const int64_t max_n = *std::max_element(c.gen.begin(), c.gen.end());
   std::vector<Row> rows;
+  // Measured before any model is loaded: the kernel's read-ahead of a
+  // just-mapped file would compete for the same bandwidth.
   std::map<int, double> bandwidth;  // per thread count
+  for (int nt : threads) {
+    ThreadPool pool(nt);
+    bandwidth[nt] = measure_read_bandwidth(pool).bytes_per_second;
+  }
   std::mt19937 rng(1234);
   for (const std::string& path : c.models) {
     for (int nt : threads) {
@@ -175,7 +181,6 @@ int run_bench(const BenchCli& c) {
       if (!ctx.ok()) return fail(ctx.error().message);
       const Model& m = *loaded->model;
       const ModelFile& f = *loaded->file;
-      if (!bandwidth.count(nt)) bandwidth[nt] = measure_read_bandwidth((*ctx)->pool()).bytes_per_second;
       const gguf::ModelSummary s = gguf::summarize(f.meta(), f.tensors(), f.file_bytes());
       std::vector<float> logits(static_cast<size_t>(m.hparams().n_vocab));
       std::string name = path.substr(path.find_last_of('/') + 1);
