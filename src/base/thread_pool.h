@@ -1,7 +1,7 @@
 // A persistent pool for the engine's parallel loops: threads are created
 // once and handed work through an atomic generation counter, spinning
 // briefly before sleeping, so a hand-off costs microseconds, not a thread
-// start. run() is not reentrant; one caller at a time.
+// start. Concurrent run() calls are serialized; run() is not reentrant.
 #pragma once
 
 #include <atomic>
@@ -41,6 +41,7 @@ class ThreadPool {
   std::atomic<int> pending_{0};
   std::atomic<bool> stop_{false};
   std::mutex mu_;
+  std::mutex run_mu_;  // one job at a time
   std::condition_variable wake_;
 };
 

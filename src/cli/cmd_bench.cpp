@@ -7,6 +7,9 @@
 // give the bandwidth bound (weight bytes read per token over the read
 // bandwidth measured at start with the same threads) and the fraction of
 // it reached. -p/-n/-t take comma-separated lists; 0 skips a test.
+// --parallel P (> 1) adds tg tests with P sequences decoded together, one
+// forward pass per step for all (the server's batched decoding of its
+// FOLIO_NUM_PARALLEL slots): the tokens/s is the aggregate of the P.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -32,6 +35,7 @@ struct BenchCli {
   std::vector<int64_t> prompt{512};
   std::vector<int64_t> gen{128};
   std::vector<int> threads;
+  std::vector<int> parallel{1};
   int reps = 5;
   int64_t batch = 512;
   std::string output = "md";
@@ -41,6 +45,7 @@ struct Row {
   std::string model, type, test;
   uint64_t size = 0, params = 0;
   int threads = 0;
+  int parallel = 1;
   int64_t n_prompt = 0, n_gen = 0;
   std::vector<double> samples;  // tokens/s
   double bandwidth = 0;         // bytes/s measured (tg rows)
@@ -95,7 +100,7 @@ void print_md(const std::vector<Row>& rows) {
   std::printf("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n");
   for (const Row& r : rows) {
     char bound[64] = "", frac[32] = "";
-    if (r.bound() > 0) {
+    if (r.bound() > 0 && r.parallel == 1) {
       std::snprintf(bound, sizeof bound, "%.2f", r.bound());
       std::snprintf(frac, sizeof frac, "%.0f%%", 100 * r.mean() / r.bound());
     }
@@ -110,8 +115,8 @@ void print_json(const std::vector<Row>& rows) {
     nlohmann::json j = {{"model", r.model},        {"type", r.type},         {"size", r.size},
                         {"params", r.params},      {"threads", r.threads},   {"test", r.test},
                         {"n_prompt", r.n_prompt},  {"n_gen", r.n_gen},       {"avg_ts", r.mean()},
-                        {"stddev_ts", r.stddev()}, {"samples_ts", r.samples}};
-    if (r.bound() > 0) {
+                        {"stddev_ts", r.stddev()}, {"samples_ts", r.samples}, {"parallel", r.parallel}};
+    if (r.bound() > 0 && r.parallel == 1) {
       j["bandwidth_bytes_per_s"] = r.bandwidth;
       j["weight_bytes_per_token"] = r.bytes_per_token;
       j["bound_ts"] = r.bound();
@@ -147,6 +152,29 @@ double time_gen(const Model& m, Context& ctx, int64_t n, std::vector<float>& log
   return seconds_since(t0);
 }
 
+// P sequences generating n tokens each, one forward pass per step for all.
+double time_gen_parallel(const Model& m, const std::vector<std::unique_ptr<Context>>& ctxs, int64_t n,
+                         std::vector<float>& logits) {
+  const int64_t n_vocab = m.hparams().n_vocab, p = static_cast<int64_t>(ctxs.size());
+  std::vector<Context*> cs;
+  for (const auto& c : ctxs) {
+    c->set_n_past(0);
+    cs.push_back(c.get());
+  }
+  logits.resize(static_cast<size_t>(p * n_vocab));
+  std::vector<int32_t> toks(static_cast<size_t>(p));
+  for (int64_t s = 0; s < p; ++s) toks[static_cast<size_t>(s)] = static_cast<int32_t>((1 + s) % n_vocab);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < n; ++i) {
+    m.decode(cs.data(), toks.data(), p, logits.data());
+    for (int64_t s = 0; s < p; ++s) {
+      const auto row = logits.begin() + s * n_vocab;
+      toks[static_cast<size_t>(s)] = static_cast<int32_t>(std::max_element(row, row + n_vocab) - row);
+    }
+  }
+  return seconds_since(t0);
+}
+
 int run_bench(const BenchCli& c) {
   if (c.output != "md" && c.output != "json") return fail("unknown output format '" + c.output + "': use md or json");
   if (c.reps < 1) return fail("-r must be at least 1");
@@ -155,6 +183,7 @@ int run_bench(const BenchCli& c) {
   for (int64_t v : c.gen) if (v < 0) return fail("-n takes token counts >= 0");
   std::vector<int> threads = c.threads.empty() ? std::vector<int>{physical_cores()} : c.threads;
   for (int t : threads) if (t < 1) return fail("-t takes thread counts >= 1");
+  for (int p : c.parallel) if (p < 1 || p > 64) return fail("--parallel takes sequence counts from 1 to 64");
   const int64_t max_p = *std::max_element(c.prompt.begin(), c.prompt.end());
   const int64_t max_n = *std::max_element(c.gen.begin(), c.gen.end());
   std::vector<Row> rows;
@@ -206,9 +235,28 @@ int run_bench(const BenchCli& c) {
         r.n_gen = n;
         r.bandwidth = bandwidth[nt];
         r.bytes_per_token = bytes_per_token(f);
-        time_gen(m, **ctx, 1, logits);  // warm-up
-        for (int i = 0; i < c.reps; ++i) r.samples.push_back(static_cast<double>(n) / time_gen(m, **ctx, n, logits));
-        rows.push_back(std::move(r));
+        for (int p : c.parallel) {
+          Row rp = r;
+          rp.parallel = p;
+          if (p == 1) {
+            time_gen(m, **ctx, 1, logits);  // warm-up
+            for (int i = 0; i < c.reps; ++i) rp.samples.push_back(static_cast<double>(n) / time_gen(m, **ctx, n, logits));
+          } else {
+            rp.test += " x" + std::to_string(p);
+            std::vector<std::unique_ptr<Context>> ctxs;
+            for (int s = 0; s < p; ++s) {
+              auto cs = loaded->new_context();
+              if (!cs.ok()) return fail(cs.error().message);
+              ctxs.push_back(std::move(cs).value());
+            }
+            std::vector<float> lp;
+            time_gen_parallel(m, ctxs, 1, lp);  // warm-up
+            for (int i = 0; i < c.reps; ++i) {
+              rp.samples.push_back(static_cast<double>(n * p) / time_gen_parallel(m, ctxs, n, lp));
+            }
+          }
+          rows.push_back(std::move(rp));
+        }
       }
     }
   }
@@ -232,6 +280,8 @@ void add_bench(CLI::App& app, int* exit_code) {
   cmd->add_option("-r,--repetitions", c->reps, "Repetitions of each test (default 5)");
   cmd->add_option("-t,--threads", c->threads, "Threads, comma-separated (default: physical cores)")->delimiter(',');
   cmd->add_option("-b,--batch-size", c->batch, "Prompt tokens per forward pass (default 512)");
+  cmd->add_option("--parallel", c->parallel, "Sequences decoded together in tg tests, comma-separated (default 1)")
+      ->delimiter(',');
   cmd->add_option("-o,--output", c->output, "md or json (default md)");
   cmd->callback([c, exit_code] { *exit_code = run_bench(*c); });
 }

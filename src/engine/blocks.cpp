@@ -1,5 +1,6 @@
 #include "engine/blocks.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -21,27 +22,33 @@ void linear(Context& ctx, const WeightView& w, const float* bias, const float* x
   }
 }
 
+std::vector<RowPlace> rows_in(Context& ctx, int64_t pos0, int64_t n) {
+  std::vector<RowPlace> rows(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) rows[static_cast<size_t>(i)] = {&ctx.kv(), pos0 + i};
+  return rows;
+}
+
 void rope_qk(Context& ctx, const ops::RopeParams& rope, const AttentionShape& s, float* q, float* k, int64_t n,
-             int64_t pos0) {
+             const RowPlace* rows) {
   float* cs = ctx.buffer(kBufRope, static_cast<size_t>(rope.n_rot));
   for (int64_t t = 0; t < n; ++t) {
-    ops::rope_cache(rope, pos0 + t, cs);
+    ops::rope_cache(rope, rows[t].pos, cs);
     for (int64_t h = 0; h < s.n_head; ++h) ops::rope_apply(rope, cs, q + (t * s.n_head + h) * s.head_dim_k);
     for (int64_t h = 0; h < s.n_head_kv; ++h) ops::rope_apply(rope, cs, k + (t * s.n_head_kv + h) * s.head_dim_k);
   }
 }
 
 void attention(Context& ctx, int64_t layer, const AttentionShape& s, const float* q, const float* k, const float* v,
-               int64_t n, int64_t pos0, float* out) {
-  KvCache& kv = ctx.kv();
+               int64_t n, const RowPlace* rows, float* out) {
   const int64_t kw = s.n_head_kv * s.head_dim_k, vw = s.n_head_kv * s.head_dim_v;
   for (int64_t t = 0; t < n; ++t) {
-    uint16_t* kc = kv.k(layer, pos0 + t);
-    uint16_t* vc = kv.v(layer, pos0 + t);
+    uint16_t* kc = rows[t].kv->k(layer, rows[t].pos);
+    uint16_t* vc = rows[t].kv->v(layer, rows[t].pos);
     for (int64_t i = 0; i < kw; ++i) kc[i] = f32_to_fp16(k[t * kw + i]);
     for (int64_t i = 0; i < vw; ++i) vc[i] = f32_to_fp16(v[t * vw + i]);
   }
-  const int64_t n_ctx = kv.n_ctx();
+  int64_t n_ctx = 0;
+  for (int64_t t = 0; t < n; ++t) n_ctx = std::max(n_ctx, rows[t].kv->n_ctx());
   const int nth = ctx.pool().size();
   const size_t per_thread = static_cast<size_t>(n_ctx + s.head_dim_k);
   float* scores_all = ctx.buffer(kBufScores, static_cast<size_t>(nth) * per_thread);
@@ -60,7 +67,8 @@ void attention(Context& ctx, int64_t layer, const AttentionShape& s, const float
     // keys, so contiguous ranges would leave one thread the longest rows.
     for (int64_t task = ith; task < n * s.n_head; task += nth_) {
       const int64_t t = task / s.n_head, h = task % s.n_head, g = h / gqa;
-      const int64_t pos = pos0 + t;
+      KvCache& kv = *rows[t].kv;
+      const int64_t pos = rows[t].pos;
       const int64_t first = s.window > 0 && pos - s.window + 1 > 0 ? pos - s.window + 1 : 0;
       a.q = q + (t * s.n_head + h) * s.head_dim_k;
       a.k = kv.k(layer, first) + g * s.head_dim_k;

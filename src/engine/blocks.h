@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "engine/context.h"
 #include "kernels/matmul.h"
@@ -20,18 +21,31 @@ struct AttentionShape {
   int64_t window = 0;      // > 0: a query at i sees keys j with i - j < window
 };
 
-// Rotates q (n, n_head * head_dim_k) and k (n, n_head_kv * head_dim_k) in
-// place for positions pos0 .. pos0 + n - 1.
-void rope_qk(Context& ctx, const ops::RopeParams& rope, const AttentionShape& s, float* q, float* k, int64_t n,
-             int64_t pos0);
+// Where a row of a batch belongs: the KV cache of its sequence and its
+// position there. One sequence's prompt is rows at pos0, pos0 + 1, ... of
+// one cache; a batched decode step is one row per sequence, each in its
+// own cache at its own position.
+struct RowPlace {
+  KvCache* kv = nullptr;
+  int64_t pos = 0;
+};
 
-// Stores k (n, n_head_kv * head_dim_k) and v (n, n_head_kv * head_dim_v) in
-// the cache at positions pos0.., then attends each query in q
-// (n, n_head * head_dim_k) to the keys 0..its position; writes
-// out (n, n_head * head_dim_v). Numerics as llama.cpp with an F16 cache:
-// q and the softmax probabilities are rounded to F16 for the products.
+// Rows at pos0 .. pos0 + n - 1 of ctx's cache.
+std::vector<RowPlace> rows_in(Context& ctx, int64_t pos0, int64_t n);
+
+// Rotates q (n, n_head * head_dim_k) and k (n, n_head_kv * head_dim_k) in
+// place, row i for position rows[i].pos.
+void rope_qk(Context& ctx, const ops::RopeParams& rope, const AttentionShape& s, float* q, float* k, int64_t n,
+             const RowPlace* rows);
+
+// Stores row i of k (n, n_head_kv * head_dim_k) and v (n, n_head_kv *
+// head_dim_v) in rows[i].kv at rows[i].pos, then attends each query in q
+// (n, n_head * head_dim_k) to the keys 0..its position of its cache;
+// writes out (n, n_head * head_dim_v). ctx gives the threads and scratch.
+// Numerics as llama.cpp with an F16 cache: q and the softmax probabilities
+// are rounded to F16 for the products.
 void attention(Context& ctx, int64_t layer, const AttentionShape& s, const float* q, const float* k, const float* v,
-               int64_t n, int64_t pos0, float* out);
+               int64_t n, const RowPlace* rows, float* out);
 
 // x (n, n_embd) += down(silu(gate(xn)) * up(xn)); buffers are scratch.
 struct FfnWeights {

@@ -29,19 +29,21 @@ Result<KvCache> KvCache::create(int64_t n_layer, int64_t n_ctx, int64_t k_width,
 }
 
 Result<std::unique_ptr<Context>> Context::create(const Hparams& hp, int64_t n_ctx, int n_threads,
-                                                 MappedFile::Pages pages, size_t hugepage_size) {
+                                                 MappedFile::Pages pages, size_t hugepage_size,
+                                                 std::shared_ptr<ThreadPool> pool) {
   FOLIO_ASSIGN_OR_RETURN(KvCache kv, KvCache::create(hp.n_layer, n_ctx, hp.n_head_kv * hp.head_dim_k,
                                                       hp.n_head_kv * hp.head_dim_v, pages, hugepage_size));
-  return std::unique_ptr<Context>(new Context(std::move(kv), n_threads));
+  if (pool == nullptr) pool = std::make_shared<ThreadPool>(n_threads);
+  return std::unique_ptr<Context>(new Context(std::move(kv), std::move(pool)));
 }
 
-Context::Context(KvCache kv, int n_threads) : kv_(std::move(kv)), pool_(n_threads) {}
+Context::Context(KvCache kv, std::shared_ptr<ThreadPool> pool) : kv_(std::move(kv)), pool_(std::move(pool)) {}
 
 Context::Context(const Hparams& hp, int64_t n_ctx, int n_threads)
     : Context(std::move(KvCache::create(hp.n_layer, n_ctx, hp.n_head_kv * hp.head_dim_k, hp.n_head_kv * hp.head_dim_v,
                                         MappedFile::Pages::kNormal)
                             .value()),
-              n_threads) {}
+              std::make_shared<ThreadPool>(n_threads)) {}
 
 float* Context::buffer(size_t i, size_t n) {
   if (buffers_.size() <= i) buffers_.resize(i + 1);

@@ -40,9 +40,12 @@ class KvCache {
 class Context {
  public:
   // Errors: the KV cache cannot be allocated (names the size and cause).
+  // pool: threads shared with other contexts of the same model (the
+  // server's slots; their passes never overlap); null: a pool of its own.
   static Result<std::unique_ptr<Context>> create(const Hparams& hp, int64_t n_ctx, int n_threads,
                                                  MappedFile::Pages pages = MappedFile::Pages::kNormal,
-                                                 size_t hugepage_size = 2u << 20);
+                                                 size_t hugepage_size = 2u << 20,
+                                                 std::shared_ptr<ThreadPool> pool = nullptr);
   // For tests and tools with small contexts: aborts if the cache cannot be
   // allocated.
   Context(const Hparams& hp, int64_t n_ctx, int n_threads);
@@ -51,16 +54,16 @@ class Context {
   int64_t n_past() const { return n_past_; }
   void set_n_past(int64_t n) { n_past_ = n; }  // rewinds (or advances after a forward)
   KvCache& kv() { return kv_; }
-  ThreadPool& pool() { return pool_; }
+  ThreadPool& pool() { return *pool_; }
   MatmulScratch& matmul_scratch() { return matmul_; }
   // Scratch buffer i resized to n floats (contents unspecified).
   float* buffer(size_t i, size_t n);
 
  private:
-  Context(KvCache kv, int n_threads);
+  Context(KvCache kv, std::shared_ptr<ThreadPool> pool);
 
   KvCache kv_;
-  ThreadPool pool_;
+  std::shared_ptr<ThreadPool> pool_;
   MatmulScratch matmul_;
   std::vector<std::vector<float>> buffers_;
   int64_t n_past_ = 0;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <optional>
 
+#include "engine/batcher.h"
 #include "engine/json_constraint.h"
 #include "engine/sampler.h"
 #include "engine/text_stream.h"
@@ -40,7 +41,7 @@ TokenLogprob logprob_of(const std::vector<float>& logits, int32_t id, int64_t to
 
 Result<GenerateStats> generate(const Model& model, Context& ctx, const Tokenizer& tok, const std::vector<int32_t>& prompt,
                                const Options& opts, const std::function<bool(std::string_view)>& on_text,
-                               int64_t reuse, std::vector<TokenLogprob>* logprobs) {
+                               int64_t reuse, std::vector<TokenLogprob>* logprobs, DecodeBatcher* batcher) {
   const int64_t n_ctx = ctx.n_ctx(), n_vocab = model.hparams().n_vocab;
   const int64_t n_prompt = static_cast<int64_t>(prompt.size());
   if (n_prompt == 0) return make_error("the prompt is empty");
@@ -61,11 +62,16 @@ Result<GenerateStats> generate(const Model& model, Context& ctx, const Tokenizer
   const int64_t batch = std::max<int64_t>(1, opts.num_batch);
   for (int64_t i = reuse; i < n_prompt; i += batch) {
     const int64_t n = std::min(batch, n_prompt - i);
-    model.forward(ctx, prompt.data() + i, n, false, logits.data());
+    if (batcher != nullptr) {
+      batcher->exclusive([&] { model.forward(ctx, prompt.data() + i, n, false, logits.data()); });
+    } else {
+      model.forward(ctx, prompt.data() + i, n, false, logits.data());
+    }
   }
   st.prompt_eval_count = n_prompt - reuse;
   st.prompt_eval_seconds = seconds_since(t0);
 
+  const DecodeBatcher::Session decoding(batcher);  // null-safe
   Sampler sampler(opts);
   Utf8Stream utf8;
   StopFilter stops(opts.stop);
@@ -110,7 +116,11 @@ Result<GenerateStats> generate(const Model& model, Context& ctx, const Tokenizer
       break;
     }
     if (ctx.n_past() >= n_ctx) break;  // no room to evaluate the token: "length"
-    model.forward(ctx, &id, 1, false, logits.data());
+    if (batcher != nullptr) {
+      batcher->step(ctx, id, logits.data());
+    } else {
+      model.forward(ctx, &id, 1, false, logits.data());
+    }
   }
   st.eval_seconds = seconds_since(t0);
   if (!cancelled && !stops.stopped()) {

@@ -46,8 +46,11 @@ struct GenerateStats {
 // Errors: empty prompt, prompt longer than the context.
 // With opts.logprobs, each generated token's TokenLogprob (opts.top_logprobs
 // alternatives) is appended to *logprobs before its text reaches on_text.
+// With a batcher, the prompt is evaluated alone and each decode step joins
+// those of the other sequences decoding through it (one pass for all).
 Result<GenerateStats> generate(const Model& model, Context& ctx, const Tokenizer& tok, const std::vector<int32_t>& prompt,
                                const Options& opts, const std::function<bool(std::string_view)>& on_text,
-                               int64_t reuse = 0, std::vector<TokenLogprob>* logprobs = nullptr);
+                               int64_t reuse = 0, std::vector<TokenLogprob>* logprobs = nullptr,
+                               class DecodeBatcher* batcher = nullptr);
 
 }  // namespace folio

@@ -67,10 +67,11 @@ bool readahead_enabled() {
 }
 
 Result<std::unique_ptr<Context>> LoadedModel::new_context() const {
-  auto ctx = Context::create(model->hparams(), n_ctx, n_threads, plan.anon_pages, plan.hugepage_size);
+  if (pool == nullptr) pool = std::make_shared<ThreadPool>(n_threads);
+  auto ctx = Context::create(model->hparams(), n_ctx, n_threads, plan.anon_pages, plan.hugepage_size, pool);
   if (!ctx.ok() && plan.anon_pages == AnonPages::kHugetlb && request.hugepages == HugepagesMode::kAuto) {
-    // The pool emptied since the plan was made: auto falls back.
-    return Context::create(model->hparams(), n_ctx, n_threads, AnonPages::kTransparent);
+    // The huge page pool emptied since the plan was made: auto falls back.
+    return Context::create(model->hparams(), n_ctx, n_threads, AnonPages::kTransparent, 2u << 20, pool);
   }
   return ctx;
 }

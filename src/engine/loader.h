@@ -45,8 +45,11 @@ struct LoadedModel {
   LoadedModel& operator=(LoadedModel&&) noexcept;
   ~LoadedModel();
 
-  // A context (KV cache) as planned.
+  // A context (KV cache) as planned. Contexts of one LoadedModel share its
+  // thread pool (their forward passes must not overlap: the server runs
+  // them through one DecodeBatcher).
   Result<std::unique_ptr<Context>> new_context() const;
+  mutable std::shared_ptr<ThreadPool> pool;
 };
 
 // FOLIO_READAHEAD=layers: when the weights are paged, read each next

@@ -13,6 +13,10 @@ void Model::prefetch(const WeightView& w) const {
   }
 }
 
+void Model::decode(Context* const* ctxs, const int32_t* tokens, int64_t n, float* logits) const {
+  for (int64_t i = 0; i < n; ++i) forward(*ctxs[i], tokens + i, 1, false, logits + i * hp_.n_vocab);
+}
+
 Result<std::unique_ptr<Model>> load_model(const ModelFile& file) {
   auto arch = file.meta().get_string("general.architecture");
   if (!arch) return make_error("model metadata lacks general.architecture; this is not a model file (a vocabulary only?)");

@@ -26,6 +26,13 @@ class Model {
   // checks that the tokens fit the context and are < n_vocab.
   virtual void forward(Context& ctx, const int32_t* tokens, int64_t n, bool all_logits, float* logits) const = 0;
 
+  // One decode step for several sequences at once: token i at position
+  // ctxs[i]->n_past() of its own cache, so the weights are read once for
+  // all of them; writes n rows of logits and advances each n_past. The
+  // threads and scratch of ctxs[0] do the work. The caller checks that
+  // every sequence has room. The default runs forward() per sequence.
+  virtual void decode(Context* const* ctxs, const int32_t* tokens, int64_t n, float* logits) const;
+
   // As forward, but writes the final normed hidden state of every token
   // (n rows of n_embd: the input of the output projection) instead of
   // logits. Embeddings are pooled from these.

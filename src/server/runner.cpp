@@ -1,5 +1,6 @@
 #include "server/runner.h"
 
+#include "engine/batcher.h"
 #include "engine/embed.h"
 #include "engine/loader.h"
 
@@ -19,7 +20,7 @@ namespace {
 class EngineRunner : public Runner {
  public:
   EngineRunner(LoadedModel m, std::vector<std::unique_ptr<Context>> slots, int64_t batch)
-      : m_(std::move(m)), slots_(std::move(slots)), cached_(slots_.size()), batch_(batch) {}
+      : m_(std::move(m)), slots_(std::move(slots)), cached_(slots_.size()), batch_(batch), batcher_(*m_.model) {}
 
   Result<GenerateStats> complete(int slot, const std::string& prompt, const Options& opts,
                                  const std::function<bool(std::string_view)>& on_text,
@@ -32,7 +33,8 @@ class EngineRunner : public Runner {
     size_t reuse = 0;
     while (reuse < cached.size() && reuse < ids.size() && cached[reuse] == ids[reuse]) ++reuse;
     cached.clear();
-    auto st = generate(*m_.model, ctx, *m_.tokenizer, ids, opts, on_text, static_cast<int64_t>(reuse), logprobs);
+    auto st = generate(*m_.model, ctx, *m_.tokenizer, ids, opts, on_text, static_cast<int64_t>(reuse), logprobs,
+                       slots_.size() > 1 ? &batcher_ : nullptr);
     if (!st.ok()) return st;
     std::vector<int32_t> all = ids;
     all.insert(all.end(), st->tokens.begin(), st->tokens.end());
@@ -58,8 +60,12 @@ class EngineRunner : public Runner {
     FOLIO_CHECK(slot >= 0 && static_cast<size_t>(slot) < slots_.size());
     cached_[static_cast<size_t>(slot)].clear();  // the cache is overwritten
     EmbedResult r;
-    FOLIO_ASSIGN_OR_RETURN(EmbedStats st, folio::embed(*m_.model, *slots_[static_cast<size_t>(slot)], tokens,
-                                                       batch_, model_pooling(m_.model->hparams()), &r.values));
+    Result<EmbedStats> res = make_error("not run");
+    batcher_.exclusive([&] {
+      res = folio::embed(*m_.model, *slots_[static_cast<size_t>(slot)], tokens, batch_, model_pooling(m_.model->hparams()),
+                         &r.values);
+    });
+    FOLIO_ASSIGN_OR_RETURN(EmbedStats st, std::move(res));
     r.tokens = st.prompt_eval_count;
     r.seconds = st.seconds;
     return r;
@@ -93,6 +99,7 @@ class EngineRunner : public Runner {
   std::vector<std::unique_ptr<Context>> slots_;
   std::vector<std::vector<int32_t>> cached_;
   int64_t batch_;  // num_batch: tokens per forward pass when embedding
+  DecodeBatcher batcher_;  // one pass for the decode steps of all slots
 };
 
 class EngineRunnerFactory : public RunnerFactory {

@@ -68,34 +68,48 @@ class LlamaModel : public Model {
   }
 
   void forward(Context& ctx, const int32_t* tokens, int64_t n, bool all_logits, float* logits) const override {
-    const Hparams& h = hp_;
     const int64_t pos0 = ctx.n_past();
-    const float* x = trunk(ctx, tokens, n);
-    float* xn = ctx.buffer(1, static_cast<size_t>(n * h.n_embd));
-    const int64_t first = all_logits ? 0 : n - 1;
-    for (int64_t t = first; t < n; ++t) {
-      ops::rms_norm(x + t * h.n_embd, output_norm_, h.norm_eps, h.n_embd, xn + (t - first) * h.n_embd);
-    }
-    prefetch_layer(layers_[0]);  // for the next token
-    linear(ctx, output_, nullptr, xn, n - first, logits);
+    const std::vector<RowPlace> rows = rows_in(ctx, pos0, n);
+    const float* x = trunk(ctx, tokens, n, rows.data());
+    logits_of(ctx, x, all_logits ? 0 : n - 1, n, logits);
     ctx.set_n_past(pos0 + n);
+  }
+
+  void decode(Context* const* ctxs, const int32_t* tokens, int64_t n, float* logits) const override {
+    std::vector<RowPlace> rows(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) rows[static_cast<size_t>(i)] = {&ctxs[i]->kv(), ctxs[i]->n_past()};
+    Context& ctx = *ctxs[0];
+    const float* x = trunk(ctx, tokens, n, rows.data());
+    logits_of(ctx, x, 0, n, logits);
+    for (int64_t i = 0; i < n; ++i) ctxs[i]->set_n_past(ctxs[i]->n_past() + 1);
   }
 
   void hidden(Context& ctx, const int32_t* tokens, int64_t n, float* out) const override {
     const Hparams& h = hp_;
     const int64_t pos0 = ctx.n_past();
-    const float* x = trunk(ctx, tokens, n);
+    const std::vector<RowPlace> rows = rows_in(ctx, pos0, n);
+    const float* x = trunk(ctx, tokens, n, rows.data());
     for (int64_t t = 0; t < n; ++t) ops::rms_norm(x + t * h.n_embd, output_norm_, h.norm_eps, h.n_embd, out + t * h.n_embd);
     ctx.set_n_past(pos0 + n);
   }
 
  private:
-  // The blocks over n tokens at ctx.n_past(): returns the residual stream
-  // (n rows of n_embd, in ctx's buffer 0); the KV cache holds their keys
-  // and values, n_past is not advanced.
-  const float* trunk(Context& ctx, const int32_t* tokens, int64_t n) const {
+  // Logits of rows first .. n - 1 of the residual stream x.
+  void logits_of(Context& ctx, const float* x, int64_t first, int64_t n, float* logits) const {
     const Hparams& h = hp_;
-    const int64_t pos0 = ctx.n_past();
+    float* xn = ctx.buffer(1, static_cast<size_t>(n * h.n_embd));
+    for (int64_t t = first; t < n; ++t) {
+      ops::rms_norm(x + t * h.n_embd, output_norm_, h.norm_eps, h.n_embd, xn + (t - first) * h.n_embd);
+    }
+    prefetch_layer(layers_[0]);  // for the next token
+    linear(ctx, output_, nullptr, xn, n - first, logits);
+  }
+
+  // The blocks over n tokens placed at rows[i] (cache, position): returns
+  // the residual stream (n rows of n_embd, in ctx's buffer 0); the caches
+  // hold their keys and values; no n_past is advanced.
+  const float* trunk(Context& ctx, const int32_t* tokens, int64_t n, const RowPlace* rows) const {
+    const Hparams& h = hp_;
     const int64_t qw = h.n_head * h.head_dim_k, kw = h.n_head_kv * h.head_dim_k, vw = h.n_head_kv * h.head_dim_v;
     float* x = ctx.buffer(0, static_cast<size_t>(n * h.n_embd));    // (n, n_embd) residual stream
     float* xn = ctx.buffer(1, static_cast<size_t>(n * h.n_embd));   // (n, n_embd) normed
@@ -113,8 +127,8 @@ class LlamaModel : public Model {
       linear(ctx, L.wq, L.bq, xn, n, q);
       linear(ctx, L.wk, L.bk, xn, n, k);
       linear(ctx, L.wv, L.bv, xn, n, v);
-      rope_qk(ctx, rope_, attn_, q, k, n, pos0);
-      attention(ctx, l, attn_, q, k, v, n, pos0, att);
+      rope_qk(ctx, rope_, attn_, q, k, n, rows);
+      attention(ctx, l, attn_, q, k, v, n, rows, att);
       linear(ctx, L.wo, nullptr, att, n, tmp);
       for (int64_t i = 0; i < n * h.n_embd; ++i) x[i] += tmp[i];
       for (int64_t t = 0; t < n; ++t) ops::rms_norm(x + t * h.n_embd, L.ffn_norm, h.norm_eps, h.n_embd, xn + t * h.n_embd);

@@ -37,6 +37,10 @@ FOLIO_INLINE __m512 pair_scale(float a, float b) {
 // from DRAM; the prefetcher alone leaves loads waiting).
 FOLIO_INLINE void prefetch(const uint8_t* p) { _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0); }
 
+// Up to this many tokens, the legacy types use their matrix-vector kernel
+// (a few sequences decoding together).
+constexpr int kGemvTokens = 4;
+
 // Runs K::tile<NR, NT> over nr x nt in tiles of 4 x 4 (tails 2 and 1).
 template <class K, int NR>
 FOLIO_INLINE void tokens(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, int nt, float* y,
@@ -53,7 +57,7 @@ FOLIO_INLINE void tokens(int64_t n, const uint8_t* w, size_t ws, const uint8_t* 
 template <class K>
 void tiles(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y, size_t ys) {
   if constexpr (requires { K::Gemv::run; }) {
-    if (nt == 1) return K::Gemv::run(n, w, ws, nr, x, y);
+    if (nt <= kGemvTokens) return K::Gemv::run(n, w, ws, nr, x, xs, nt, y, ys);
   }
   int r = 0;
   for (; r + 4 <= nr; r += 4) tokens<K, 4>(n, w + r * ws, ws, x, xs, nt, y + r, ys);
@@ -112,7 +116,7 @@ struct LegacyQ8_0 {
     __m512 dw[NR];
     for (int r = 0; r < NR; ++r) {
       const uint8_t* p = w + r * ws + b * D::kBytes;
-      if (NT == 1) prefetch(p + NR * ws);
+      prefetch(p + NR * ws);
       wq[r] = kTwo ? D::two(p) : D::one(p);
       dw[r] = pair_scale(half(p), kTwo ? half(p + D::kBytes) : 0.f);
     }
@@ -155,6 +159,7 @@ struct LegacyGemv {
   static constexpr size_t kAct = sizeof(BlockQ8_0);
   static constexpr bool kNibbles = D::kBytes == sizeof(BlockQ4_0);
 
+  // One token's activation row, prepared.
   struct Prepared {
     std::vector<int32_t> xq, init;  // 16 lanes per pair of blocks
     std::vector<float> dx;          // per block, padded to 16
@@ -175,6 +180,21 @@ struct LegacyGemv {
     return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
   }
 
+  static void prepare(const uint8_t* x, int64_t n, Prepared& a) {
+    const int64_t nb = n / kQK, np = (nb + 1) / 2;
+    a.xq.resize(16 * static_cast<size_t>(np));
+    a.init.resize(16 * static_cast<size_t>(np));
+    a.dx.assign(static_cast<size_t>(nb + 16), 0.f);
+    const __m512i off = _mm512_set1_epi8(D::kOffset);
+    for (int64_t s = 0; s < np; ++s) {
+      const __m512i xq = act_pair(x, 2 * s, 2 * s + 1 < nb);
+      _mm512_storeu_si512(a.xq.data() + 16 * s, xq);
+      _mm512_storeu_si512(a.init.data() + 16 * s,
+                          _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), off, xq)));
+    }
+    for (int64_t b = 0; b < nb; ++b) a.dx[static_cast<size_t>(b)] = half(x + b * kAct);
+  }
+
   static FOLIO_INLINE __m512i decode_pair(const uint8_t* p, bool two) {
     if (!kNibbles) return two ? D::two(p) : D::one(p);
     const __m256i v = two ? _mm256_inserti128_si256(_mm256_castsi128_si256(load128(p + 2)), load128(p + 2 + D::kBytes), 1)
@@ -183,64 +203,77 @@ struct LegacyGemv {
     return _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
   }
 
-  // The f16 scales of up to 16 blocks from block b of a row, times dx.
-  static FOLIO_INLINE __m512 row_scales(const uint8_t* row, int64_t b, int64_t nb, const float* dx) {
+  // The f16 scales of up to 16 blocks from block b of a row.
+  static FOLIO_INLINE __m512 row_scales(const uint8_t* row, int64_t b, int64_t nb) {
     const __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                               _mm512_set1_epi32(static_cast<int>(D::kBytes)));
     const int64_t left = nb - b;
     const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
     const __m512i raw = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, stride, row + b * D::kBytes, 1);
-    const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(raw));
-    return _mm512_mul_ps(d, _mm512_loadu_ps(dx + b));
+    return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(raw));
   }
 
-  template <int NR>
-  static void rows(int64_t n, const uint8_t* w, size_t ws, const Prepared& a, float* y) {
+  // NR rows x NT tokens. Per 16 blocks the row and token scales are
+  // loaded once; per pair of blocks each is spread to the pair's lanes
+  // (Q8_0 pairs are [b0 x 8 | b1 x 8], Q4_0 pairs [b0 x 4 | b1 x 4 | b0 x
+  // 4 | b1 x 4]: low nibbles, then high) and multiplied per (row, token).
+  template <int NR, int NT>
+  static void rows(int64_t n, const uint8_t* w, size_t ws, const Prepared* const* a, float* y, size_t ys) {
     const int64_t nb = n / kQK;
-    __m512 acc[NR];
-    for (int r = 0; r < NR; ++r) acc[r] = _mm512_setzero_ps();
+    __m512 acc[NR][NT];
+    for (int r = 0; r < NR; ++r)
+      for (int t = 0; t < NT; ++t) acc[r][t] = _mm512_setzero_ps();
     for (int64_t g = 0; g < nb; g += 16) {  // 16 blocks: 8 pairs
-      __m512 sc[NR];
-      for (int r = 0; r < NR; ++r) sc[r] = row_scales(w + r * ws, g, nb, a.dx.data());
+      __m512 dw[NR], dx[NT];
+      for (int r = 0; r < NR; ++r) dw[r] = row_scales(w + r * ws, g, nb);
+      for (int t = 0; t < NT; ++t) dx[t] = _mm512_loadu_ps(a[t]->dx.data() + g);
       const int64_t end = g + 16 < nb ? g + 16 : nb;
       for (int64_t b = g; b < end; b += 2) {
         const bool two = b + 1 < end;
         const int64_t s = b / 2;
         const int j = static_cast<int>(b - g);
-        // Scale lanes: Q8_0 pairs are [b0 x 8 | b1 x 8], Q4_0 pairs
-        // [b0 x 4 | b1 x 4 | b0 x 4 | b1 x 4] (low nibbles, then high).
         const __m512i idx = kNibbles ? _mm512_setr_epi32(j, j, j, j, j + 1, j + 1, j + 1, j + 1, j, j, j, j, j + 1, j + 1, j + 1, j + 1)
                                      : _mm512_inserti64x4(_mm512_set1_epi32(j), _mm256_set1_epi32(j + 1), 1);
+        __m512 sx[NT];
+        for (int t = 0; t < NT; ++t) sx[t] = _mm512_permutexvar_ps(idx, dx[t]);
         for (int r = 0; r < NR; ++r) {
           const uint8_t* p = w + r * ws + b * D::kBytes;
           prefetch(p + NR * ws);
-          const __m512i dot = _mm512_dpbusd_epi32(_mm512_loadu_si512(a.lanes(a.init, s)), decode_pair(p, two),
-                                                  _mm512_loadu_si512(a.lanes(a.xq, s)));
-          acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_permutexvar_ps(idx, sc[r]), acc[r]);
+          const __m512i wq = decode_pair(p, two);
+          const __m512 sw = _mm512_permutexvar_ps(idx, dw[r]);
+          for (int t = 0; t < NT; ++t) {
+            const __m512i dot = _mm512_dpbusd_epi32(_mm512_loadu_si512(a[t]->lanes(a[t]->init, s)), wq,
+                                                    _mm512_loadu_si512(a[t]->lanes(a[t]->xq, s)));
+            acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(sw, sx[t]), acc[r][t]);
+          }
         }
       }
     }
-    for (int r = 0; r < NR; ++r) y[r] = _mm512_reduce_add_ps(acc[r]);
+    for (int t = 0; t < NT; ++t)
+      for (int r = 0; r < NR; ++r) y[t * ys + r] = _mm512_reduce_add_ps(acc[r][t]);
   }
 
-  static void run(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, float* y) {
-    thread_local Prepared a;
-    const int64_t nb = n / kQK, np = (nb + 1) / 2;
-    a.xq.resize(16 * static_cast<size_t>(np));
-    a.init.resize(16 * static_cast<size_t>(np));
-    a.dx.assign(static_cast<size_t>(nb + 16), 0.f);
-    const __m512i off = _mm512_set1_epi8(D::kOffset);
-    for (int64_t s = 0; s < np; ++s) {
-      const bool two = 2 * s + 1 < nb;
-      const __m512i xq = act_pair(x, 2 * s, two);
-      _mm512_storeu_si512(a.xq.data() + 16 * s, xq);
-      _mm512_storeu_si512(a.init.data() + 16 * s,
-                          _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), off, xq)));
-    }
-    for (int64_t b = 0; b < nb; ++b) a.dx[static_cast<size_t>(b)] = half(x + b * kAct);
+  template <int NR, int NT>
+  static void all_rows(int64_t n, const uint8_t* w, size_t ws, int nr, const Prepared* const* a, float* y, size_t ys) {
     int r = 0;
-    for (; r + 4 <= nr; r += 4) rows<4>(n, w + r * ws, ws, a, y + r);
-    for (; r < nr; ++r) rows<1>(n, w + r * ws, ws, a, y + r);
+    for (; r + NR <= nr; r += NR) rows<NR, NT>(n, w + r * ws, ws, a, y + r, ys);
+    for (; r < nr; ++r) rows<1, NT>(n, w + r * ws, ws, a, y + r, ys);
+  }
+
+  static void run(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
+                  size_t ys) {
+    thread_local Prepared prepared[kGemvTokens];
+    const Prepared* a[kGemvTokens];
+    for (int t = 0; t < nt; ++t) {
+      prepare(x + static_cast<size_t>(t) * xs, n, prepared[t]);
+      a[t] = &prepared[t];
+    }
+    switch (nt) {
+      case 1: return all_rows<4, 1>(n, w, ws, nr, a, y, ys);
+      case 2: return all_rows<2, 2>(n, w, ws, nr, a, y, ys);
+      case 3: return all_rows<2, 3>(n, w, ws, nr, a, y, ys);
+      default: return all_rows<4, 4>(n, w, ws, nr, a, y, ys);
+    }
   }
 };
 
@@ -272,7 +305,7 @@ struct KQuant {
       typename D::Row row[NR];
       for (int r = 0; r < NR; ++r) {
         const uint8_t* p = w + r * ws + i * D::kBytes;
-        if (NT == 1) {
+        {  // the next tile of rows (weights stream from memory once)
           for (size_t off = 0; off < D::kBytes; off += 64) prefetch(p + NR * ws + off);
         }
         D::begin(p, row[r]);
@@ -328,6 +361,7 @@ struct Q4KDecode {
     q = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(v), _mm256_srli_epi16(v, 4), 1), _mm512_set1_epi8(0x0F));
     sc = _mm512_permutexvar_epi16(index_halves(2 * c, 2 * c + 1), row.sc);
   }
+  // acc += dx * (d * isum - dmin * sum_j min_j * sum_j(x))
   static FOLIO_INLINE __m512 finish(const Row& row, __m512i isum, float dx, __m256i bsums, __m512 acc) {
     const __m512 mterm = _mm512_zextps256_ps512(_mm256_cvtepi32_ps(_mm256_madd_epi16(bsums, row.mins)));
     acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(dx * row.d), acc);
@@ -369,12 +403,11 @@ struct Q6KDecode {
     q = _mm512_or_si512(lo, _mm512_slli_epi16(hb, 4));
     sc = _mm512_permutexvar_epi16(q6_index(c), row.sc);
   }
+  // sum of (q - 32) x = sum q x - 32 * sum_g scale_g * sum_g(x), in int32
   static FOLIO_INLINE __m512 finish(const Row& row, __m512i isum, float dx, __m256i bsums, __m512 acc) {
-    // sum of (q - 32) x = sum q x - 32 * sum_g scale_g * sum_g(x)
-    const __m512 bias =
-        _mm512_zextps256_ps512(_mm256_cvtepi32_ps(_mm256_madd_epi16(bsums, _mm512_castsi512_si256(row.sc))));
-    const __m512 v = _mm512_fmadd_ps(bias, _mm512_set1_ps(-32.f), _mm512_cvtepi32_ps(isum));
-    return _mm512_fmadd_ps(v, _mm512_set1_ps(dx * row.d), acc);
+    const __m256i bias = _mm256_slli_epi32(_mm256_madd_epi16(bsums, _mm512_castsi512_si256(row.sc)), 5);
+    const __m512i v = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(bias));
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(v), _mm512_set1_ps(dx * row.d), acc);
   }
 };
 
@@ -395,7 +428,7 @@ struct FloatTile {
     __m512 wv[NR];
     for (int r = 0; r < NR; ++r) {
       const uint8_t* p = w + r * ws + kBytes * i;
-      if (NT == 1 && (i * kBytes) % 64 == 0) prefetch(p + NR * ws);
+      if ((i * kBytes) % 64 == 0) prefetch(p + NR * ws);
       wv[r] = load(p, m);
     }
     for (int t = 0; t < NT; ++t) {

@@ -1,0 +1,78 @@
+// Batched decoding: the decode steps of sequences generating at the same
+// time (one KV cache each: the server's parallel slots) are evaluated in
+// one forward pass, so each weight is read from memory once per step for
+// all of them instead of once per sequence. Token generation is bound by
+// that read, so N streams cost little more than one.
+//
+// No thread of its own: a sequence that wants a step queues its token; if
+// no pass is running it leads one with every queued step (waiting a moment
+// for the other active sequences, which are sampling their previous
+// token), else it waits for a leader to take it. Prompt evaluation and
+// other whole-model work run alone through exclusive().
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include "engine/context.h"
+#include "engine/model.h"
+
+namespace folio {
+
+class DecodeBatcher {
+ public:
+  explicit DecodeBatcher(const Model& model) : model_(model) {}
+
+  // Marks a sequence as decoding for its lifetime: the leader of a step
+  // waits (briefly) for the steps of all marked sequences.
+  class Session {
+   public:
+    explicit Session(DecodeBatcher* b);
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+   private:
+    DecodeBatcher* b_;
+  };
+
+  // Evaluates token at ctx.n_past() (advancing it) with the other queued
+  // steps; writes ctx's n_vocab logits.
+  void step(Context& ctx, int32_t token, float* logits);
+
+  // Runs fn with no pass in flight.
+  void exclusive(const std::function<void()>& fn);
+
+  // Steps evaluated and passes run so far (for tests and stats).
+  uint64_t steps() const;
+  uint64_t passes() const;
+
+ private:
+  struct Request {
+    Context* ctx;
+    int32_t token;
+    float* logits;
+    bool done = false;
+  };
+  void run(const std::vector<Request*>& batch);
+
+  // How long a leader waits for the steps of the other active sequences.
+  static constexpr std::chrono::milliseconds kGather{5};
+
+  const Model& model_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Request*> queue_;
+  bool busy_ = false;
+  int active_ = 0;
+  uint64_t steps_ = 0, passes_ = 0;
+  std::vector<Context*> ctxs_;     // the leader's scratch, under busy_
+  std::vector<int32_t> tokens_;
+  std::vector<float> logits_;
+};
+
+}  // namespace folio
