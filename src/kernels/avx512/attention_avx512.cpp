@@ -7,6 +7,11 @@
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c")
+// GCC 12's AVX-512 headers start some conversions from _mm512_undefined_*
+// values and warn about them as uninitialized; nothing of ours is.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
 namespace folio::avx512 {
@@ -129,4 +134,5 @@ void attend(const AttendArgs& a) {
 
 }  // namespace folio::avx512
 
+#pragma GCC diagnostic pop
 #pragma GCC pop_options

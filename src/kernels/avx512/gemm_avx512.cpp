@@ -20,6 +20,11 @@
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma,f16c")
+// GCC 12's AVX-512 headers start some conversions from _mm512_undefined_*
+// values and warn about them as uninitialized; nothing of ours is.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
 namespace folio::avx512 {
@@ -36,6 +41,9 @@ FOLIO_INLINE __m512 pair_scale(float a, float b) {
 // Weights ahead for the next tile of rows (matrix-vector products stream
 // from DRAM; the prefetcher alone leaves loads waiting).
 FOLIO_INLINE void prefetch(const uint8_t* p) { _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0); }
+// Farther ahead into L2: more lines in flight than L1's fill buffers allow
+// (measured: Q4_0 matrix-vector 23 -> 26 GB/s with two threads).
+FOLIO_INLINE void prefetch_l2(const uint8_t* p) { _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T1); }
 
 // Up to this many tokens, the legacy types use their matrix-vector kernel
 // (a few sequences decoding together).
@@ -101,13 +109,15 @@ struct DecodeQ8_0 {
   }
 };
 
-template <class D>
+template <class G>
 struct LegacyGemv;
+struct GroupQ4_0;
+struct GroupQ8_0;
 
-template <class D>
+template <class D, class G>
 struct LegacyQ8_0 {
   static constexpr size_t kAct = sizeof(BlockQ8_0);
-  using Gemv = LegacyGemv<D>;
+  using Gemv = LegacyGemv<G>;
 
   template <int NR, int NT, bool kTwo>
   static FOLIO_INLINE void step(int64_t b, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs,
@@ -148,106 +158,151 @@ struct LegacyQ8_0 {
   }
 };
 
-// Matrix-vector products (one token, token generation): the activation
-// row is prepared once per call (values in the order the weight decoder
-// yields them, the offset correction per pair of blocks, its scales as
-// floats), and each row's block scales are gathered 16 at a time and
-// multiplied by the activation's, so a pair of blocks costs a decode, one
-// vpdpbusd, a permute of the scales, a convert and an FMA.
-template <class D>
+// Matrix-vector products (one token, or a few: batched decoding): the
+// activation rows are prepared once per call (their values in the order
+// the weight decoder yields them, the offset correction, the scales as
+// floats), and each row's block scales are gathered 16 at a time. A step
+// covers a group of blocks: Q8_0 a pair (one vector: [b0 | b1]), Q4_0 four
+// blocks in two vectors, the low nibbles of the four ([b0 | b1 | b2 | b3],
+// values 0..15 of each) and the high nibbles, so that one convert and one
+// FMA serve four blocks.
+struct GroupQ8_0 {
+  static constexpr size_t kBytes = sizeof(BlockQ8_0);
+  static constexpr int kGroup = 2, kVecs = 1;
+  static constexpr char kOffset = static_cast<char>(0x80);
+  static FOLIO_INLINE void decode(const uint8_t* p, int count, __m512i (&w)[kVecs]) {
+    w[0] = count == 2 ? DecodeQ8_0::two(p) : DecodeQ8_0::one(p);
+  }
+  static FOLIO_INLINE void act(const uint8_t* q, int count, __m512i (&x)[kVecs]) {  // q: the first block's qs
+    const __m256i c = count == 2 ? load256(q + sizeof(BlockQ8_0)) : _mm256_setzero_si256();
+    x[0] = _mm512_inserti64x4(_mm512_castsi256_si512(load256(q)), c, 1);
+  }
+  static FOLIO_INLINE __m512i scale_index(int j) {  // [j x 8 | j+1 x 8]
+    return _mm512_inserti64x4(_mm512_set1_epi32(j), _mm256_set1_epi32(j + 1), 1);
+  }
+};
+
+struct GroupQ4_0 {
+  static constexpr size_t kBytes = sizeof(BlockQ4_0);
+  static constexpr int kGroup = 4, kVecs = 2;
+  static constexpr char kOffset = 8;
+  // The 16 qs bytes of up to 4 blocks side by side (missing blocks zero).
+  static FOLIO_INLINE __m512i gather_qs(const uint8_t* p, size_t stride, int count) {
+    __m512i z = _mm512_castsi128_si512(load128(p));
+    z = _mm512_inserti32x4(z, count > 1 ? load128(p + stride) : _mm_setzero_si128(), 1);
+    z = _mm512_inserti32x4(z, count > 2 ? load128(p + 2 * stride) : _mm_setzero_si128(), 2);
+    return _mm512_inserti32x4(z, count > 3 ? load128(p + 3 * stride) : _mm_setzero_si128(), 3);
+  }
+  static FOLIO_INLINE void decode(const uint8_t* p, int count, __m512i (&w)[kVecs]) {
+    const __m512i q = gather_qs(p + 2, kBytes, count);
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    w[0] = _mm512_and_si512(q, m4);
+    w[1] = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+  }
+  static FOLIO_INLINE void act(const uint8_t* q, int count, __m512i (&x)[kVecs]) {
+    x[0] = gather_qs(q, sizeof(BlockQ8_0), count);
+    x[1] = gather_qs(q + 16, sizeof(BlockQ8_0), count);
+  }
+  static FOLIO_INLINE __m512i scale_index(int j) {  // [j x 4 | j+1 x 4 | j+2 x 4 | j+3 x 4]
+    return _mm512_add_epi32(_mm512_set1_epi32(j), _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3));
+  }
+};
+
+template <class G>
 struct LegacyGemv {
   static constexpr size_t kAct = sizeof(BlockQ8_0);
-  static constexpr bool kNibbles = D::kBytes == sizeof(BlockQ4_0);
+  static constexpr int kG = G::kGroup, kV = G::kVecs;
 
-  // One token's activation row, prepared.
+  // One token's activation row, prepared: per group of blocks kV value
+  // vectors and the offset correction (-offset * sums of 4 values).
   struct Prepared {
-    std::vector<int32_t> xq, init;  // 16 lanes per pair of blocks
+    std::vector<int32_t> xq, init;  // 16 lanes per vector
     std::vector<float> dx;          // per block, padded to 16
-    const __m512i* lanes(const std::vector<int32_t>& v, int64_t s) const {
-      return reinterpret_cast<const __m512i*>(v.data() + 16 * s);
+    const __m512i* lanes(const std::vector<int32_t>& v, int64_t i) const {
+      return reinterpret_cast<const __m512i*>(v.data() + 16 * i);
     }
   };
 
-  // Q4_0 decodes a pair to [q0 lo, q1 lo, q0 hi, q1 hi] (16 bytes each):
-  // the activations of the pair are put in that order instead.
-  static __m512i act_pair(const uint8_t* x, int64_t b, bool two) {
-    const uint8_t* q0 = x + b * kAct + 2;
-    const __m256i a = load256(q0);
-    const __m256i c = two ? load256(q0 + kAct) : _mm256_setzero_si256();
-    if (!kNibbles) return _mm512_inserti64x4(_mm512_castsi256_si512(a), c, 1);
-    const __m256i lo = _mm256_permute2x128_si256(a, c, 0x20);  // a lo, c lo
-    const __m256i hi = _mm256_permute2x128_si256(a, c, 0x31);  // a hi, c hi
-    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-  }
-
   static void prepare(const uint8_t* x, int64_t n, Prepared& a) {
-    const int64_t nb = n / kQK, np = (nb + 1) / 2;
-    a.xq.resize(16 * static_cast<size_t>(np));
-    a.init.resize(16 * static_cast<size_t>(np));
+    const int64_t nb = n / kQK, ng = (nb + kG - 1) / kG;
+    a.xq.resize(16 * static_cast<size_t>(ng * kV));
+    a.init.resize(16 * static_cast<size_t>(ng));
     a.dx.assign(static_cast<size_t>(nb + 16), 0.f);
-    const __m512i off = _mm512_set1_epi8(D::kOffset);
-    for (int64_t s = 0; s < np; ++s) {
-      const __m512i xq = act_pair(x, 2 * s, 2 * s + 1 < nb);
-      _mm512_storeu_si512(a.xq.data() + 16 * s, xq);
-      _mm512_storeu_si512(a.init.data() + 16 * s,
-                          _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), off, xq)));
+    const __m512i off = _mm512_set1_epi8(G::kOffset);
+    for (int64_t s = 0; s < ng; ++s) {
+      const int count = static_cast<int>(std::min<int64_t>(kG, nb - s * kG));
+      __m512i xv[kV];
+      G::act(x + s * kG * kAct + 2, count, xv);
+      __m512i corr = _mm512_setzero_si512();
+      for (int v = 0; v < kV; ++v) {
+        _mm512_storeu_si512(a.xq.data() + 16 * (s * kV + v), xv[v]);
+        corr = _mm512_dpbusd_epi32(corr, off, xv[v]);
+      }
+      _mm512_storeu_si512(a.init.data() + 16 * s, _mm512_sub_epi32(_mm512_setzero_si512(), corr));
     }
     for (int64_t b = 0; b < nb; ++b) a.dx[static_cast<size_t>(b)] = half(x + b * kAct);
-  }
-
-  static FOLIO_INLINE __m512i decode_pair(const uint8_t* p, bool two) {
-    if (!kNibbles) return two ? D::two(p) : D::one(p);
-    const __m256i v = two ? _mm256_inserti128_si256(_mm256_castsi128_si256(load128(p + 2)), load128(p + 2 + D::kBytes), 1)
-                          : _mm256_zextsi128_si256(load128(p + 2));
-    const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(v), _mm256_srli_epi16(v, 4), 1);
-    return _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
   }
 
   // The f16 scales of up to 16 blocks from block b of a row.
   static FOLIO_INLINE __m512 row_scales(const uint8_t* row, int64_t b, int64_t nb) {
     const __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                              _mm512_set1_epi32(static_cast<int>(D::kBytes)));
+                                              _mm512_set1_epi32(static_cast<int>(G::kBytes)));
     const int64_t left = nb - b;
     const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
-    const __m512i raw = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, stride, row + b * D::kBytes, 1);
+    const __m512i raw = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, stride, row + b * G::kBytes, 1);
     return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(raw));
   }
 
-  // NR rows x NT tokens. Per 16 blocks the row and token scales are
-  // loaded once; per pair of blocks each is spread to the pair's lanes
-  // (Q8_0 pairs are [b0 x 8 | b1 x 8], Q4_0 pairs [b0 x 4 | b1 x 4 | b0 x
-  // 4 | b1 x 4]: low nibbles, then high) and multiplied per (row, token).
+  // One group of blocks from block b (count of them; kG but at a row's
+  // end) for NR rows x NT tokens. sw/sx: the 16-block scale vectors.
+  template <int NR, int NT, bool kFull>
+  static FOLIO_INLINE void group(const uint8_t* w, size_t ws, const Prepared* const* a, int64_t b, int64_t g, int count,
+                                 const __m512 (&dw)[NR], const __m512 (&dx)[NT], __m512 (&acc)[NR][NT]) {
+    const int64_t s = b / kG;
+    const __m512i idx = G::scale_index(static_cast<int>(b - g));
+    __m512 sx[NT];
+    if (NT > 1) {
+      for (int t = 0; t < NT; ++t) sx[t] = _mm512_permutexvar_ps(idx, dx[t]);
+    }
+    for (int r = 0; r < NR; ++r) {
+      const uint8_t* p = w + r * ws + b * G::kBytes;
+      prefetch(p + NR * ws);  // the next rows into L1, and farther ones into L2
+      prefetch_l2(p + 6 * NR * ws);
+      if (kG * G::kBytes > 64) {
+        prefetch(p + NR * ws + 64);
+        prefetch_l2(p + 6 * NR * ws + 64);
+      }
+      __m512i wq[kV];
+      G::decode(p, kFull ? kG : count, wq);
+      const __m512 sw = _mm512_permutexvar_ps(idx, dw[r]);  // one token: dx is in dw already
+      for (int t = 0; t < NT; ++t) {
+        __m512i dot = _mm512_loadu_si512(a[t]->lanes(a[t]->init, s));
+        for (int v = 0; v < kV; ++v) dot = _mm512_dpbusd_epi32(dot, wq[v], _mm512_loadu_si512(a[t]->lanes(a[t]->xq, s * kV + v)));
+        acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), NT == 1 ? sw : _mm512_mul_ps(sw, sx[t]), acc[r][t]);
+      }
+    }
+  }
+
+  // NR rows x NT tokens. Per 16 blocks the row and token scales are loaded
+  // once; per group each is spread to the group's lanes and multiplied per
+  // (row, token).
   template <int NR, int NT>
   static void rows(int64_t n, const uint8_t* w, size_t ws, const Prepared* const* a, float* y, size_t ys) {
     const int64_t nb = n / kQK;
     __m512 acc[NR][NT];
     for (int r = 0; r < NR; ++r)
       for (int t = 0; t < NT; ++t) acc[r][t] = _mm512_setzero_ps();
-    for (int64_t g = 0; g < nb; g += 16) {  // 16 blocks: 8 pairs
+    for (int64_t g = 0; g < nb; g += 16) {  // 16 blocks
       __m512 dw[NR], dx[NT];
-      for (int r = 0; r < NR; ++r) dw[r] = row_scales(w + r * ws, g, nb);
       for (int t = 0; t < NT; ++t) dx[t] = _mm512_loadu_ps(a[t]->dx.data() + g);
-      const int64_t end = g + 16 < nb ? g + 16 : nb;
-      for (int64_t b = g; b < end; b += 2) {
-        const bool two = b + 1 < end;
-        const int64_t s = b / 2;
-        const int j = static_cast<int>(b - g);
-        const __m512i idx = kNibbles ? _mm512_setr_epi32(j, j, j, j, j + 1, j + 1, j + 1, j + 1, j, j, j, j, j + 1, j + 1, j + 1, j + 1)
-                                     : _mm512_inserti64x4(_mm512_set1_epi32(j), _mm256_set1_epi32(j + 1), 1);
-        __m512 sx[NT];
-        for (int t = 0; t < NT; ++t) sx[t] = _mm512_permutexvar_ps(idx, dx[t]);
-        for (int r = 0; r < NR; ++r) {
-          const uint8_t* p = w + r * ws + b * D::kBytes;
-          prefetch(p + NR * ws);
-          const __m512i wq = decode_pair(p, two);
-          const __m512 sw = _mm512_permutexvar_ps(idx, dw[r]);
-          for (int t = 0; t < NT; ++t) {
-            const __m512i dot = _mm512_dpbusd_epi32(_mm512_loadu_si512(a[t]->lanes(a[t]->init, s)), wq,
-                                                    _mm512_loadu_si512(a[t]->lanes(a[t]->xq, s)));
-            acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(sw, sx[t]), acc[r][t]);
-          }
-        }
+      for (int r = 0; r < NR; ++r) {
+        dw[r] = row_scales(w + r * ws, g, nb);
+        if (NT == 1) dw[r] = _mm512_mul_ps(dw[r], dx[0]);
       }
+      const int64_t end = g + 16 < nb ? g + 16 : nb;
+      int64_t b = g;
+      for (; b + kG <= end; b += kG) group<NR, NT, true>(w, ws, a, b, g, kG, dw, dx, acc);
+      if (b < end) group<NR, NT, false>(w, ws, a, b, g, static_cast<int>(end - b), dw, dx, acc);
     }
     for (int t = 0; t < NT; ++t)
       for (int r = 0; r < NR; ++r) y[t * ys + r] = _mm512_reduce_add_ps(acc[r][t]);
@@ -306,7 +361,10 @@ struct KQuant {
       for (int r = 0; r < NR; ++r) {
         const uint8_t* p = w + r * ws + i * D::kBytes;
         {  // the next tile of rows (weights stream from memory once)
-          for (size_t off = 0; off < D::kBytes; off += 64) prefetch(p + NR * ws + off);
+          for (size_t off = 0; off < D::kBytes; off += 64) {
+            prefetch(p + NR * ws + off);
+            prefetch_l2(p + 6 * NR * ws + off);
+          }
         }
         D::begin(p, row[r]);
       }
@@ -449,6 +507,9 @@ struct FloatTile {
   }
 };
 
+using TileQ4_0 = LegacyQ8_0<DecodeQ4_0, GroupQ4_0>;
+using TileQ8_0 = LegacyQ8_0<DecodeQ8_0, GroupQ8_0>;
+
 }  // namespace
 
 #define FOLIO_TILE_DEF(name, K)                                                                              \
@@ -457,8 +518,8 @@ struct FloatTile {
     tiles<K>(n, w, ws, nr, x, xs, nt, y, ys);                                                                \
   }
 
-FOLIO_TILE_DEF(tile_q4_0_q8_0, LegacyQ8_0<DecodeQ4_0>)
-FOLIO_TILE_DEF(tile_q8_0_q8_0, LegacyQ8_0<DecodeQ8_0>)
+FOLIO_TILE_DEF(tile_q4_0_q8_0, TileQ4_0)
+FOLIO_TILE_DEF(tile_q8_0_q8_0, TileQ8_0)
 FOLIO_TILE_DEF(tile_q4_k_q8_k, KQuant<Q4KDecode>)
 FOLIO_TILE_DEF(tile_q6_k_q8_k, KQuant<Q6KDecode>)
 FOLIO_TILE_DEF(tile_f16_f16, FloatTile<2>)
@@ -466,4 +527,5 @@ FOLIO_TILE_DEF(tile_f32_f32, FloatTile<4>)
 
 }  // namespace folio::avx512
 
+#pragma GCC diagnostic pop
 #pragma GCC pop_options

@@ -17,6 +17,11 @@
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma,f16c")
+// GCC 12's AVX-512 headers start some conversions from _mm512_undefined_*
+// values and warn about them as uninitialized; nothing of ours is.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
 namespace folio::avx512 {
@@ -428,4 +433,5 @@ void panel_f32_f32(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t
 
 }  // namespace folio::avx512
 
+#pragma GCC diagnostic pop
 #pragma GCC pop_options

@@ -10,6 +10,11 @@
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq")
+// GCC 12's AVX-512 headers start some conversions from _mm512_undefined_*
+// values and warn about them as uninitialized; nothing of ours is.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
 namespace folio::avx512 {
@@ -52,4 +57,5 @@ void quantize_act_q8_k(const float* x, void* dst, int64_t n) {
 
 }  // namespace folio::avx512
 
+#pragma GCC diagnostic pop
 #pragma GCC pop_options
