@@ -469,6 +469,150 @@ struct Q6KDecode {
   }
 };
 
+// K-quants for one to four tokens (generation, batched decoding): a
+// super-block decodes with whole 64-byte loads into four 64-value chunks
+// whose order the layout L chooses, and the activations are prepared once
+// per call in that order (with their 16-value sums and scales).
+template <class L>
+struct KGemv {
+  using D = typename L::Decode;
+
+  struct Prepared {
+    std::vector<int8_t> x;        // 256 values per super-block, chunk order
+    std::vector<int16_t> bsums;   // 16 per super-block
+    std::vector<float> d;         // per super-block
+  };
+
+  static void prepare(const uint8_t* x, int64_t n, Prepared& a) {
+    const int64_t nb = n / kQK_K;
+    a.x.resize(static_cast<size_t>(n));
+    a.bsums.resize(static_cast<size_t>(16 * nb));
+    a.d.resize(static_cast<size_t>(nb));
+    for (int64_t i = 0; i < nb; ++i) {
+      const uint8_t* b = x + i * kQ8K;
+      for (int k = 0; k < 8; ++k) {  // 32-value slots: slot k holds values 32 * kOrder[k] ..
+        std::memcpy(a.x.data() + i * kQK_K + 32 * k, b + kQ8KQs + 32 * L::kOrder[k], 32);
+      }
+      std::memcpy(a.bsums.data() + 16 * i, b + kQ8KSums, 32);
+      a.d[static_cast<size_t>(i)] = f32_at(b);
+    }
+  }
+
+  template <int NR, int NT>
+  static void rows(int64_t n, const uint8_t* w, size_t ws, const Prepared* const* a, float* y, size_t ys) {
+    const int64_t nb = n / kQK_K;
+    __m512i idx[4];
+    for (int c = 0; c < 4; ++c) idx[c] = L::scale_index(c);
+    __m512 acc[NR][NT];
+    for (int r = 0; r < NR; ++r)
+      for (int t = 0; t < NT; ++t) acc[r][t] = _mm512_setzero_ps();
+    for (int64_t i = 0; i < nb; ++i) {
+      typename D::Row row[NR];
+      __m512i q[NR][4];
+      for (int r = 0; r < NR; ++r) {
+        const uint8_t* p = w + r * ws + i * D::kBytes;
+        for (size_t off = 0; off < D::kBytes; off += 64) {
+          prefetch(p + NR * ws + off);
+          prefetch_l2(p + 6 * NR * ws + off);
+        }
+        D::begin(p, row[r]);
+        L::decode(p, q[r]);
+      }
+      for (int t = 0; t < NT; ++t) {
+        const int8_t* xv = a[t]->x.data() + i * kQK_K;
+        const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[t]->bsums.data() + 16 * i));
+        const float dx = a[t]->d[static_cast<size_t>(i)];
+        for (int r = 0; r < NR; ++r) {
+          __m512i isum = _mm512_setzero_si512();
+          for (int c = 0; c < 4; ++c) {
+            const __m512i xs = _mm512_loadu_si512(xv + 64 * c);
+            isum = _mm512_dpwssd_epi32(isum, _mm512_maddubs_epi16(q[r][c], xs), _mm512_permutexvar_epi16(idx[c], row[r].sc));
+          }
+          acc[r][t] = D::finish(row[r], isum, dx, bsums, acc[r][t]);
+        }
+      }
+    }
+    for (int t = 0; t < NT; ++t)
+      for (int r = 0; r < NR; ++r) y[t * ys + r] = _mm512_reduce_add_ps(acc[r][t]);
+  }
+
+  template <int NR, int NT>
+  static void all_rows(int64_t n, const uint8_t* w, size_t ws, int nr, const Prepared* const* a, float* y, size_t ys) {
+    int r = 0;
+    for (; r + NR <= nr; r += NR) rows<NR, NT>(n, w + r * ws, ws, a, y + r, ys);
+    for (; r < nr; ++r) rows<1, NT>(n, w + r * ws, ws, a, y + r, ys);
+  }
+
+  static void run(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
+                  size_t ys) {
+    thread_local Prepared prepared[kGemvTokens];
+    const Prepared* a[kGemvTokens];
+    for (int t = 0; t < nt; ++t) {
+      prepare(x + static_cast<size_t>(t) * xs, n, prepared[t]);
+      a[t] = &prepared[t];
+    }
+    switch (nt) {
+      case 1: return all_rows<4, 1>(n, w, ws, nr, a, y, ys);
+      case 2: return all_rows<2, 2>(n, w, ws, nr, a, y, ys);
+      case 3: return all_rows<2, 3>(n, w, ws, nr, a, y, ys);
+      default: return all_rows<2, 4>(n, w, ws, nr, a, y, ys);
+    }
+  }
+};
+
+// Q4_K: two loads of 64 nibble bytes; low and high nibbles give sub-blocks
+// [0 | 2], [1 | 3], [4 | 6], [5 | 7].
+struct Q4KLayout {
+  using Decode = Q4KDecode;
+  static constexpr int kOrder[8] = {0, 2, 1, 3, 4, 6, 5, 7};
+  static FOLIO_INLINE void decode(const uint8_t* p, __m512i (&q)[4]) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    const __m512i z0 = load512(p + offsetof(BlockQ4_K, qs)), z1 = load512(p + offsetof(BlockQ4_K, qs) + 64);
+    q[0] = _mm512_and_si512(z0, m4);
+    q[1] = _mm512_and_si512(_mm512_srli_epi16(z0, 4), m4);
+    q[2] = _mm512_and_si512(z1, m4);
+    q[3] = _mm512_and_si512(_mm512_srli_epi16(z1, 4), m4);
+  }
+  static __m512i scale_index(int c) {
+    static constexpr int kA[4] = {0, 1, 4, 5}, kB[4] = {2, 3, 6, 7};
+    return index_halves(kA[c], kB[c]);
+  }
+};
+
+// Q6_K: chunk k holds values [32k .. 32k+31 | 128+32k .. 128+32k+31]: the
+// low (k < 2) or high nibbles of ql[32(k%2)..] and ql[64+32(k%2)..], and the
+// bit pair k of all 64 qh bytes, so three loads and two lane shuffles
+// decode the super-block.
+struct Q6KLayout {
+  using Decode = Q6KDecode;
+  static constexpr int kOrder[8] = {0, 4, 1, 5, 2, 6, 3, 7};
+  static FOLIO_INLINE void decode(const uint8_t* p, __m512i (&q)[4]) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
+    const __m512i za = load512(p + offsetof(BlockQ6_K, ql)), zb = load512(p + offsetof(BlockQ6_K, ql) + 64);
+    const __m512i l0 = _mm512_shuffle_i64x2(za, zb, _MM_SHUFFLE(1, 0, 1, 0));  // ql[0..31], ql[64..95]
+    const __m512i l1 = _mm512_shuffle_i64x2(za, zb, _MM_SHUFFLE(3, 2, 3, 2));  // ql[32..63], ql[96..127]
+    const __m512i h = load512(p + offsetof(BlockQ6_K, qh));
+    q[0] = _mm512_or_si512(_mm512_and_si512(l0, m4), _mm512_and_si512(_mm512_slli_epi16(h, 4), m30));
+    q[1] = _mm512_or_si512(_mm512_and_si512(l1, m4), _mm512_and_si512(_mm512_slli_epi16(h, 2), m30));
+    q[2] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l0, 4), m4), _mm512_and_si512(h, m30));
+    q[3] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l1, 4), m4), _mm512_and_si512(_mm512_srli_epi16(h, 2), m30));
+  }
+  // Word w of chunk k's maddubs result covers values 2w, 2w+1 of the chunk:
+  // groups 2k, 2k+1 (words 0..15), then 8+2k, 9+2k.
+  static __m512i scale_index(int c) {
+    alignas(64) int16_t t[32];
+    for (int w = 0; w < 32; ++w) t[w] = static_cast<int16_t>((w < 16 ? 2 * c : 8 + 2 * c) + (w % 16) / 8);
+    return _mm512_load_si512(t);
+  }
+};
+
+struct TileQ4_K : KQuant<Q4KDecode> {
+  using Gemv = KGemv<Q4KLayout>;
+};
+struct TileQ6_K : KQuant<Q6KDecode> {
+  using Gemv = KGemv<Q6KLayout>;
+};
+
 // ---- float weights ------------------------------------------------------
 
 // F16 or F32 weights and activations (kBytes per value), 16 values a step,
@@ -520,8 +664,8 @@ using TileQ8_0 = LegacyQ8_0<DecodeQ8_0, GroupQ8_0>;
 
 FOLIO_TILE_DEF(tile_q4_0_q8_0, TileQ4_0)
 FOLIO_TILE_DEF(tile_q8_0_q8_0, TileQ8_0)
-FOLIO_TILE_DEF(tile_q4_k_q8_k, KQuant<Q4KDecode>)
-FOLIO_TILE_DEF(tile_q6_k_q8_k, KQuant<Q6KDecode>)
+FOLIO_TILE_DEF(tile_q4_k_q8_k, TileQ4_K)
+FOLIO_TILE_DEF(tile_q6_k_q8_k, TileQ6_K)
 FOLIO_TILE_DEF(tile_f16_f16, FloatTile<2>)
 FOLIO_TILE_DEF(tile_f32_f32, FloatTile<4>)
 
