@@ -76,6 +76,8 @@ BENCHMARK_CAPTURE(BM_Matmul, Q4_0, TensorType::kQ4_0)->Arg(1)->Arg(4)->Arg(128);
 BENCHMARK_CAPTURE(BM_Matmul, Q4_K, TensorType::kQ4_K)->Arg(1)->Arg(4)->Arg(128);
 BENCHMARK_CAPTURE(BM_Matmul, Q6_K, TensorType::kQ6_K)->Arg(1)->Arg(4)->Arg(128);
 BENCHMARK_CAPTURE(BM_Matmul, Q5_K, TensorType::kQ5_K)->Arg(1)->Arg(4)->Arg(128);
+BENCHMARK_CAPTURE(BM_Matmul, Q3_K, TensorType::kQ3_K)->Arg(1)->Arg(4)->Arg(128);
+BENCHMARK_CAPTURE(BM_Matmul, Q2_K, TensorType::kQ2_K)->Arg(1)->Arg(4)->Arg(128);
 BENCHMARK(BM_Attention)->Arg(512)->Arg(4096);
 
 }  // namespace

@@ -37,6 +37,9 @@ std::array<DotKernel, kTensorTypeCount> make_table() {
     set(TensorType::kQ8_0, avx512::tile_q8_0_q8_0);
     set(TensorType::kQ4_K, avx512::tile_q4_k_q8_k);
     set(TensorType::kQ6_K, avx512::tile_q6_k_q8_k);
+    set(TensorType::kQ5_K, avx512::tile_q5_k_q8_k);
+    set(TensorType::kQ3_K, avx512::tile_q3_k_q8_k);
+    set(TensorType::kQ2_K, avx512::tile_q2_k_q8_k);
     for (uint32_t i = 0; i < kTensorTypeCount; ++i) {
       if (t[i].act_type == TensorType::kQ8_K) t[i].quantize_act = avx512::quantize_act_q8_k;
     }
@@ -45,6 +48,9 @@ std::array<DotKernel, kTensorTypeCount> make_table() {
     gemm(TensorType::kQ8_0, avx512::panel_q8_0_q8_0);
     gemm(TensorType::kQ4_K, avx512::panel_q4_k_q8_k);
     gemm(TensorType::kQ6_K, avx512::panel_q6_k_q8_k);
+    gemm(TensorType::kQ5_K, avx512::panel_q5_k_q8_k);
+    gemm(TensorType::kQ3_K, avx512::panel_q3_k_q8_k);
+    gemm(TensorType::kQ2_K, avx512::panel_q2_k_q8_k);
     gemm(TensorType::kF16, avx512::panel_f16_f16);
     gemm(TensorType::kF32, avx512::panel_f32_f32);
   }

@@ -427,6 +427,25 @@ struct Q4KDecode {
   }
 };
 
+// Q5_K: Q4_K's scales and nibbles plus a fifth bit per value: bit j of
+// qh[l] belongs to sub-block j, value l.
+struct Q5KDecode : Q4KDecode {
+  static constexpr size_t kBytes = sizeof(BlockQ5_K);
+  // The fifth bits of sub-blocks a (bytes 0..31) and b (32..63), as 16.
+  static FOLIO_INLINE __m512i high_bits(const uint8_t* p, int a, int b) {
+    const __m256i h = load256(p + offsetof(BlockQ5_K, qh));
+    const __m512i hz = _mm512_inserti64x4(_mm512_castsi256_si512(h), h, 1);
+    const __m512i shift = _mm512_inserti64x4(_mm512_set1_epi16(static_cast<short>(a)), _mm256_set1_epi16(static_cast<short>(b)), 1);
+    return _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(hz, shift), _mm512_set1_epi8(1)), 4);
+  }
+  static FOLIO_INLINE void chunk(const uint8_t* p, const Row& row, int c, __m512i& q, __m512i& sc) {
+    const __m256i v = load256(p + offsetof(BlockQ5_K, qs) + 32 * c);
+    q = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(v), _mm256_srli_epi16(v, 4), 1), _mm512_set1_epi8(0x0F));
+    q = _mm512_or_si512(q, high_bits(p, 2 * c, 2 * c + 1));
+    sc = _mm512_permutexvar_epi16(index_halves(2 * c, 2 * c + 1), row.sc);
+  }
+};
+
 // Word k of a maddubs result over values 64c.. covers values 2k, 2k+1:
 // Q6_K group 4c + k / 8.
 FOLIO_INLINE __m512i q6_index(int c) {
@@ -579,6 +598,21 @@ struct Q4KLayout {
   }
 };
 
+// Q5_K: Q4_K's layout plus the fifth bits.
+struct Q5KLayout {
+  using Decode = Q5KDecode;
+  static constexpr int kOrder[8] = {0, 2, 1, 3, 4, 6, 5, 7};
+  static FOLIO_INLINE void decode(const uint8_t* p, __m512i (&q)[4]) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    const __m512i z0 = load512(p + offsetof(BlockQ5_K, qs)), z1 = load512(p + offsetof(BlockQ5_K, qs) + 64);
+    q[0] = _mm512_or_si512(_mm512_and_si512(z0, m4), Q5KDecode::high_bits(p, 0, 2));
+    q[1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(z0, 4), m4), Q5KDecode::high_bits(p, 1, 3));
+    q[2] = _mm512_or_si512(_mm512_and_si512(z1, m4), Q5KDecode::high_bits(p, 4, 6));
+    q[3] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(z1, 4), m4), Q5KDecode::high_bits(p, 5, 7));
+  }
+  static __m512i scale_index(int c) { return Q4KLayout::scale_index(c); }
+};
+
 // Q6_K: chunk k holds values [32k .. 32k+31 | 128+32k .. 128+32k+31]: the
 // low (k < 2) or high nibbles of ql[32(k%2)..] and ql[64+32(k%2)..], and the
 // bit pair k of all 64 qh bytes, so three loads and two lane shuffles
@@ -611,6 +645,74 @@ struct TileQ4_K : KQuant<Q4KDecode> {
 };
 struct TileQ6_K : KQuant<Q6KDecode> {
   using Gemv = KGemv<Q6KLayout>;
+};
+struct TileQ5_K : KQuant<Q5KDecode> {
+  using Gemv = KGemv<Q5KLayout>;
+};
+
+// Q2_K and Q3_K chunks: values 64c .. 64c+63 are bit pairs 2(2k) and
+// 2(2k+1) (k = c % 2) of qs[32(c/2) ..]; Q3_K's third bit of value v is bit
+// v / 32 of hmask[v % 32]. Groups of 16 as Q6_K's.
+FOLIO_INLINE __m512i two_bits(const uint8_t* qs, int c) {
+  const __m256i v = load256(qs + 32 * (c / 2));
+  const int k = c % 2;
+  return _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(_mm256_srli_epi16(v, 4 * k)), _mm256_srli_epi16(v, 4 * k + 2), 1),
+                          _mm512_set1_epi8(0x03));
+}
+
+// Q2_K: x = d*sc*q - dmin*m per 16 values, sc and m 4-bit.
+struct Q2KDecode {
+  static constexpr size_t kBytes = sizeof(BlockQ2_K);
+  struct Row {
+    __m512i sc;    // 16 scales as int16
+    __m256i mins;  // 16 mins as int16
+    float d, dmin;
+  };
+  static FOLIO_INLINE void begin(const uint8_t* p, Row& row) {
+    row.d = half(p + offsetof(BlockQ2_K, d));
+    row.dmin = half(p + offsetof(BlockQ2_K, dmin));
+    const __m256i b = _mm256_cvtepu8_epi16(load128(p + offsetof(BlockQ2_K, scales)));
+    row.sc = _mm512_castsi256_si512(_mm256_and_si256(b, _mm256_set1_epi16(0x0F)));
+    row.mins = _mm256_srli_epi16(b, 4);
+  }
+  static FOLIO_INLINE void chunk(const uint8_t* p, const Row& row, int c, __m512i& q, __m512i& sc) {
+    q = two_bits(p + offsetof(BlockQ2_K, qs), c);
+    sc = _mm512_permutexvar_epi16(q6_index(c), row.sc);
+  }
+  static FOLIO_INLINE __m512 finish(const Row& row, __m512i isum, float dx, __m256i bsums, __m512 acc) {
+    const __m512 mterm = _mm512_zextps256_ps512(_mm256_cvtepi32_ps(_mm256_madd_epi16(bsums, row.mins)));
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(dx * row.d), acc);
+    return _mm512_fnmadd_ps(mterm, _mm512_set1_ps(dx * row.dmin), acc);
+  }
+};
+
+// Q3_K: x = d*sc*(q - 4) per 16 values, q in 0..7, sc signed 6-bit.
+struct Q3KDecode {
+  static constexpr size_t kBytes = sizeof(BlockQ3_K);
+  struct Row {
+    __m512i sc;  // 16 scales as int16
+    float d;
+  };
+  static FOLIO_INLINE void begin(const uint8_t* p, Row& row) {
+    row.d = half(p + offsetof(BlockQ3_K, d));
+    alignas(16) int8_t sc[16];
+    unpack_scales_q3_k(p + offsetof(BlockQ3_K, scales), sc);
+    row.sc = _mm512_castsi256_si512(_mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(sc))));
+  }
+  static FOLIO_INLINE void chunk(const uint8_t* p, const Row& row, int c, __m512i& q, __m512i& sc) {
+    const __m256i h = load256(p + offsetof(BlockQ3_K, hmask));
+    const __m512i hz = _mm512_inserti64x4(_mm512_castsi256_si512(h), h, 1);
+    const __m512i shift = _mm512_inserti64x4(_mm512_set1_epi16(static_cast<short>(2 * c)), _mm256_set1_epi16(static_cast<short>(2 * c + 1)), 1);
+    const __m512i hb = _mm512_and_si512(_mm512_srlv_epi16(hz, shift), _mm512_set1_epi8(1));
+    q = _mm512_or_si512(two_bits(p + offsetof(BlockQ3_K, qs), c), _mm512_slli_epi16(hb, 2));
+    sc = _mm512_permutexvar_epi16(q6_index(c), row.sc);
+  }
+  // sum of sc (q - 4) x = sum sc q x - 4 * sum_g sc_g * sum_g(x), in int32
+  static FOLIO_INLINE __m512 finish(const Row& row, __m512i isum, float dx, __m256i bsums, __m512 acc) {
+    const __m256i bias = _mm256_slli_epi32(_mm256_madd_epi16(bsums, _mm512_castsi512_si256(row.sc)), 2);
+    const __m512i v = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(bias));
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(v), _mm512_set1_ps(dx * row.d), acc);
+  }
 };
 
 // ---- float weights ------------------------------------------------------
@@ -666,6 +768,9 @@ FOLIO_TILE_DEF(tile_q4_0_q8_0, TileQ4_0)
 FOLIO_TILE_DEF(tile_q8_0_q8_0, TileQ8_0)
 FOLIO_TILE_DEF(tile_q4_k_q8_k, TileQ4_K)
 FOLIO_TILE_DEF(tile_q6_k_q8_k, TileQ6_K)
+FOLIO_TILE_DEF(tile_q5_k_q8_k, TileQ5_K)
+FOLIO_TILE_DEF(tile_q3_k_q8_k, KQuant<Q3KDecode>)
+FOLIO_TILE_DEF(tile_q2_k_q8_k, KQuant<Q2KDecode>)
 FOLIO_TILE_DEF(tile_f16_f16, FloatTile<2>)
 FOLIO_TILE_DEF(tile_f32_f32, FloatTile<4>)
 

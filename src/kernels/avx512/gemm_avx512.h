@@ -19,6 +19,9 @@ FOLIO_TILE_FN(tile_q4_0_q8_0);
 FOLIO_TILE_FN(tile_q8_0_q8_0);
 FOLIO_TILE_FN(tile_q4_k_q8_k);
 FOLIO_TILE_FN(tile_q6_k_q8_k);
+FOLIO_TILE_FN(tile_q5_k_q8_k);
+FOLIO_TILE_FN(tile_q3_k_q8_k);
+FOLIO_TILE_FN(tile_q2_k_q8_k);
 FOLIO_TILE_FN(tile_f16_f16);
 FOLIO_TILE_FN(tile_f32_f32);
 

@@ -90,6 +90,87 @@ struct RowQ4_K {
   }
 };
 
+struct RowQ5_K {
+  static constexpr int kB = 32;
+  static constexpr int kOffset = 0;
+  static void decode(const uint8_t* row, int64_t n, uint8_t* u, float* s, float* m) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+    for (int64_t i = 0; i < n / kQK_K; ++i) {
+      const uint8_t* p = row + i * sizeof(BlockQ5_K);
+      const float d = half(p), dmin = half(p + 2);
+      for (int j = 0; j < 8; ++j) {
+        uint8_t sc, mn;
+        unpack_scale_min_k4(j, p + offsetof(BlockQ5_K, scales), &sc, &mn);
+        s[8 * i + j] = d * sc;
+        m[8 * i + j] = dmin * mn;
+      }
+      const __m256i qh = load256(p + offsetof(BlockQ5_K, qh));  // bit j of qh[l]: sub-block j, value l
+      for (int c = 0; c < 4; ++c) {
+        const __m256i q = load256(p + offsetof(BlockQ5_K, qs) + 32 * c);
+        const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4);
+        const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4);
+        uint8_t* o = u + kQK_K * i + 64 * c;
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), _mm256_or_si256(_mm256_and_si256(q, m4), h0));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 32),
+                            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), h1));
+      }
+    }
+  }
+};
+
+// Q2_K / Q3_K: value 128h + 32j + l is bit pair j of qs[32h + l]; Q3_K's
+// third bit is bit 4h + j of hmask[l].
+struct RowQ2_K {
+  static constexpr int kB = 16;
+  static constexpr int kOffset = 0;
+  static void decode(const uint8_t* row, int64_t n, uint8_t* u, float* s, float* m) {
+    const __m256i m2 = _mm256_set1_epi8(0x03);
+    for (int64_t i = 0; i < n / kQK_K; ++i) {
+      const uint8_t* p = row + i * sizeof(BlockQ2_K);
+      const float d = half(p + offsetof(BlockQ2_K, d)), dmin = half(p + offsetof(BlockQ2_K, dmin));
+      for (int g = 0; g < 16; ++g) {
+        const uint8_t sc = p[offsetof(BlockQ2_K, scales) + g];
+        s[16 * i + g] = d * (sc & 0xF);
+        m[16 * i + g] = dmin * (sc >> 4);
+      }
+      for (int h = 0; h < 2; ++h) {
+        const __m256i v = load256(p + offsetof(BlockQ2_K, qs) + 32 * h);
+        for (int j = 0; j < 4; ++j) {
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + kQK_K * i + 128 * h + 32 * j),
+                              _mm256_and_si256(_mm256_srli_epi16(v, 2 * j), m2));
+        }
+      }
+    }
+  }
+};
+
+struct RowQ3_K {
+  static constexpr int kB = 16;
+  static constexpr int kOffset = 4;
+  static void decode(const uint8_t* row, int64_t n, uint8_t* u, float* s, float* m) {
+    const __m256i m2 = _mm256_set1_epi8(0x03), one = _mm256_set1_epi8(1);
+    for (int64_t i = 0; i < n / kQK_K; ++i) {
+      const uint8_t* p = row + i * sizeof(BlockQ3_K);
+      const float d = half(p + offsetof(BlockQ3_K, d));
+      int8_t sc[16];
+      unpack_scales_q3_k(p + offsetof(BlockQ3_K, scales), sc);
+      for (int g = 0; g < 16; ++g) {
+        s[16 * i + g] = d * sc[g];
+        m[16 * i + g] = 4 * s[16 * i + g];
+      }
+      const __m256i hm = load256(p + offsetof(BlockQ3_K, hmask));
+      for (int h = 0; h < 2; ++h) {
+        const __m256i v = load256(p + offsetof(BlockQ3_K, qs) + 32 * h);
+        for (int j = 0; j < 4; ++j) {
+          const __m256i hb = _mm256_and_si256(_mm256_srli_epi16(hm, 4 * h + j), one);
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + kQK_K * i + 128 * h + 32 * j),
+                              _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 2 * j), m2), _mm256_slli_epi16(hb, 2)));
+        }
+      }
+    }
+  }
+};
+
 struct RowQ6_K {
   static constexpr int kB = 16;
   static constexpr int kOffset = 32;
@@ -421,6 +502,18 @@ void panel_q4_k_q8_k(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8
 void panel_q6_k_q8_k(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
                      size_t ys) {
   gemm<RowQ6_K, ActQ8_K<16>>(n, w, ws, nr, x, xs, nt, y, ys);
+}
+void panel_q5_k_q8_k(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
+                     size_t ys) {
+  gemm<RowQ5_K, ActQ8_K<32>>(n, w, ws, nr, x, xs, nt, y, ys);
+}
+void panel_q3_k_q8_k(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
+                     size_t ys) {
+  gemm<RowQ3_K, ActQ8_K<16>>(n, w, ws, nr, x, xs, nt, y, ys);
+}
+void panel_q2_k_q8_k(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
+                     size_t ys) {
+  gemm<RowQ2_K, ActQ8_K<16>>(n, w, ws, nr, x, xs, nt, y, ys);
 }
 void panel_f16_f16(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
                    size_t ys) {

@@ -21,6 +21,9 @@ FOLIO_PANEL_FN(panel_q4_0_q8_0);
 FOLIO_PANEL_FN(panel_q8_0_q8_0);
 FOLIO_PANEL_FN(panel_q4_k_q8_k);
 FOLIO_PANEL_FN(panel_q6_k_q8_k);
+FOLIO_PANEL_FN(panel_q5_k_q8_k);
+FOLIO_PANEL_FN(panel_q3_k_q8_k);
+FOLIO_PANEL_FN(panel_q2_k_q8_k);
 FOLIO_PANEL_FN(panel_f16_f16);
 FOLIO_PANEL_FN(panel_f32_f32);
 
