@@ -33,6 +33,7 @@ std::array<DotKernel, kTensorTypeCount> make_table() {
     auto set = [&](TensorType type, TileFn tile) { t[static_cast<uint32_t>(type)].tile = tile; };
     set(TensorType::kF32, avx512::tile_f32_f32);
     set(TensorType::kF16, avx512::tile_f16_f16);
+    set(TensorType::kBF16, avx512::tile_bf16_bf16);
     set(TensorType::kQ4_0, avx512::tile_q4_0_q8_0);
     set(TensorType::kQ8_0, avx512::tile_q8_0_q8_0);
     set(TensorType::kQ4_K, avx512::tile_q4_k_q8_k);
@@ -52,6 +53,7 @@ std::array<DotKernel, kTensorTypeCount> make_table() {
     gemm(TensorType::kQ3_K, avx512::panel_q3_k_q8_k);
     gemm(TensorType::kQ2_K, avx512::panel_q2_k_q8_k);
     gemm(TensorType::kF16, avx512::panel_f16_f16);
+    gemm(TensorType::kBF16, avx512::panel_bf16_bf16);
     gemm(TensorType::kF32, avx512::panel_f32_f32);
   }
   return t;

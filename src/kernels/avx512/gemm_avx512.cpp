@@ -717,12 +717,18 @@ struct Q3KDecode {
 
 // ---- float weights ------------------------------------------------------
 
-// F16 or F32 weights and activations (kBytes per value), 16 values a step,
-// the tail under a mask.
-template <int kBytes>
+// F32, F16 or BF16 weights and activations of the same type, 16 values a
+// step, the tail under a mask.
+enum class FloatFmt { kF32, kF16, kBF16 };
+
+template <FloatFmt kFmt>
 struct FloatTile {
+  static constexpr int kBytes = kFmt == FloatFmt::kF32 ? 4 : 2;
   static FOLIO_INLINE __m512 load(const uint8_t* p, __mmask16 m) {
-    if constexpr (kBytes == 2) return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
+    if constexpr (kFmt == FloatFmt::kF16) return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
+    if constexpr (kFmt == FloatFmt::kBF16) {
+      return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p)), 16));
+    }
     return _mm512_maskz_loadu_ps(m, p);
   }
 
@@ -771,8 +777,9 @@ FOLIO_TILE_DEF(tile_q6_k_q8_k, TileQ6_K)
 FOLIO_TILE_DEF(tile_q5_k_q8_k, TileQ5_K)
 FOLIO_TILE_DEF(tile_q3_k_q8_k, KQuant<Q3KDecode>)
 FOLIO_TILE_DEF(tile_q2_k_q8_k, KQuant<Q2KDecode>)
-FOLIO_TILE_DEF(tile_f16_f16, FloatTile<2>)
-FOLIO_TILE_DEF(tile_f32_f32, FloatTile<4>)
+FOLIO_TILE_DEF(tile_f16_f16, FloatTile<FloatFmt::kF16>)
+FOLIO_TILE_DEF(tile_bf16_bf16, FloatTile<FloatFmt::kBF16>)
+FOLIO_TILE_DEF(tile_f32_f32, FloatTile<FloatFmt::kF32>)
 
 }  // namespace folio::avx512
 

@@ -23,6 +23,7 @@ FOLIO_TILE_FN(tile_q5_k_q8_k);
 FOLIO_TILE_FN(tile_q3_k_q8_k);
 FOLIO_TILE_FN(tile_q2_k_q8_k);
 FOLIO_TILE_FN(tile_f16_f16);
+FOLIO_TILE_FN(tile_bf16_bf16);
 FOLIO_TILE_FN(tile_f32_f32);
 
 #undef FOLIO_TILE_FN

@@ -422,7 +422,31 @@ FOLIO_INLINE void float_tokens(const float* panel, int64_t n, const float* xf, s
 // Rows [r, r + 16) of W (mask: those that exist) into panel[k][0..15] for
 // every value k, with a stride of 2 x 16 floats between values. F16: a
 // gather per pair of values, so no read goes past a row's end.
-template <int kBytes>
+// kBytes 4: F32; 2: F16, or BF16 when kBrain.
+template <int kBytes, bool kBrain = false>
+FOLIO_INLINE __m512 pair_low(__m512i pair) {
+  if constexpr (kBrain) return _mm512_castsi512_ps(_mm512_slli_epi32(pair, 16));
+  return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(pair));
+}
+template <int kBytes, bool kBrain = false>
+FOLIO_INLINE __m512 pair_high(__m512i pair) {
+  if constexpr (kBrain) return _mm512_castsi512_ps(_mm512_and_si512(pair, _mm512_set1_epi32(static_cast<int>(0xFFFF0000u))));
+  return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(pair, 16)));
+}
+template <bool kBrain>
+FOLIO_INLINE float half_or_brain(const uint8_t* p) {
+  if constexpr (kBrain) {
+    uint16_t h;
+    std::memcpy(&h, p, 2);
+    const uint32_t bits = static_cast<uint32_t>(h) << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+  }
+  return half(p);
+}
+
+template <int kBytes, bool kBrain = false>
 void fill_float_panel(const uint8_t* base, size_t ws, int64_t n, int rows, float* panel) {
   const __m512i rows_at = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                              _mm512_set1_epi32(static_cast<int>(ws)));
@@ -432,12 +456,12 @@ void fill_float_panel(const uint8_t* base, size_t ws, int64_t n, int rows, float
   if constexpr (kBytes == 2) {
     for (; k + 2 <= n; k += 2) {
       const __m512i pair = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mask, rows_at, base + 2 * k, 1);
-      _mm512_store_ps(panel + k * kStep, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(pair)));
-      _mm512_store_ps(panel + (k + 1) * kStep, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(pair, 16))));
+      _mm512_store_ps(panel + k * kStep, pair_low<kBytes, kBrain>(pair));
+      _mm512_store_ps(panel + (k + 1) * kStep, pair_high<kBytes, kBrain>(pair));
     }
     for (; k < n; ++k) {
       alignas(64) float v[kPanelRows] = {};
-      for (int i = 0; i < std::min(rows, kPanelRows); ++i) v[i] = half(base + static_cast<size_t>(i) * ws + 2 * k);
+      for (int i = 0; i < std::min(rows, kPanelRows); ++i) v[i] = half_or_brain<kBrain>(base + static_cast<size_t>(i) * ws + 2 * k);
       _mm512_store_ps(panel + k * kStep, _mm512_load_ps(v));
     }
   } else {
@@ -447,7 +471,7 @@ void fill_float_panel(const uint8_t* base, size_t ws, int64_t n, int rows, float
   }
 }
 
-template <int kBytes>
+template <int kBytes, bool kBrain = false>
 void gemm_float(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y, size_t ys) {
   thread_local FloatBuffers buf;
   const size_t un = static_cast<size_t>(n);
@@ -462,8 +486,14 @@ void gemm_float(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x
       float* o = buf.xf.data() + static_cast<size_t>(t) * un;
       for (int64_t k = 0; k < n; k += 16) {
         const __mmask16 m = n - k >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (n - k)) - 1);
-        const __m512 v = kBytes == 2 ? _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, xr + 2 * k))
-                                     : _mm512_maskz_loadu_ps(m, xr + 4 * k);
+        __m512 v;
+        if constexpr (kBrain) {
+          v = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, xr + 2 * k)), 16));
+        } else if constexpr (kBytes == 2) {
+          v = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, xr + 2 * k));
+        } else {
+          v = _mm512_maskz_loadu_ps(m, xr + 4 * k);
+        }
         _mm512_mask_storeu_ps(o + k, m, v);
       }
     }
@@ -473,8 +503,8 @@ void gemm_float(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x
   for (int r0 = 0; r0 < nr; r0 += 2 * kPanelRows) {
     const int rows = nr - r0;
     const uint8_t* base = w + static_cast<size_t>(r0) * ws;
-    fill_float_panel<kBytes>(base, ws, n, rows, panel);
-    fill_float_panel<kBytes>(base + kPanelRows * ws, ws, n, rows - kPanelRows, panel + kPanelRows);
+    fill_float_panel<kBytes, kBrain>(base, ws, n, rows, panel);
+    fill_float_panel<kBytes, kBrain>(base + kPanelRows * ws, ws, n, rows - kPanelRows, panel + kPanelRows);
     const auto mask_of = [](int r) {
       return r <= 0 ? static_cast<__mmask16>(0) : static_cast<__mmask16>((1u << std::min(r, kPanelRows)) - 1);
     };
@@ -518,6 +548,10 @@ void panel_q2_k_q8_k(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8
 void panel_f16_f16(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
                    size_t ys) {
   gemm_float<2>(n, w, ws, nr, x, xs, nt, y, ys);
+}
+void panel_bf16_bf16(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
+                     size_t ys) {
+  gemm_float<2, true>(n, w, ws, nr, x, xs, nt, y, ys);
 }
 void panel_f32_f32(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
                    size_t ys) {

@@ -25,6 +25,7 @@ FOLIO_PANEL_FN(panel_q5_k_q8_k);
 FOLIO_PANEL_FN(panel_q3_k_q8_k);
 FOLIO_PANEL_FN(panel_q2_k_q8_k);
 FOLIO_PANEL_FN(panel_f16_f16);
+FOLIO_PANEL_FN(panel_bf16_bf16);
 FOLIO_PANEL_FN(panel_f32_f32);
 
 #undef FOLIO_PANEL_FN
