@@ -36,6 +36,7 @@ std::array<DotKernel, kTensorTypeCount> make_table() {
     set(TensorType::kBF16, avx512::tile_bf16_bf16);
     set(TensorType::kQ4_0, avx512::tile_q4_0_q8_0);
     set(TensorType::kQ8_0, avx512::tile_q8_0_q8_0);
+    set(TensorType::kQ5_0, avx512::tile_q5_0_q8_0);
     set(TensorType::kQ4_K, avx512::tile_q4_k_q8_k);
     set(TensorType::kQ6_K, avx512::tile_q6_k_q8_k);
     set(TensorType::kQ5_K, avx512::tile_q5_k_q8_k);
@@ -47,6 +48,7 @@ std::array<DotKernel, kTensorTypeCount> make_table() {
     auto gemm = [&](TensorType type, TileFn fn) { t[static_cast<uint32_t>(type)].gemm = fn; };
     gemm(TensorType::kQ4_0, avx512::panel_q4_0_q8_0);
     gemm(TensorType::kQ8_0, avx512::panel_q8_0_q8_0);
+    gemm(TensorType::kQ5_0, avx512::panel_q5_0_q8_0);
     gemm(TensorType::kQ4_K, avx512::panel_q4_k_q8_k);
     gemm(TensorType::kQ6_K, avx512::panel_q6_k_q8_k);
     gemm(TensorType::kQ5_K, avx512::panel_q5_k_q8_k);

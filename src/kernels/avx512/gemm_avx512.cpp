@@ -112,7 +112,27 @@ struct DecodeQ8_0 {
 template <class G>
 struct LegacyGemv;
 struct GroupQ4_0;
+struct GroupQ5_0;
 struct GroupQ8_0;
+
+// Q5_0: Q4_0's nibbles with a fifth bit per value from the 32-bit qh
+// (bit j: value j), q in 0..31 for q - 16.
+struct DecodeQ5_0 {
+  static constexpr size_t kBytes = sizeof(BlockQ5_0);
+  static constexpr char kOffset = 16;
+  static FOLIO_INLINE __m256i block(const uint8_t* p) {
+    const __m128i v = load128(p + 6);
+    const __m256i lo_hi = _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(v), _mm_srli_epi16(v, 4), 1),
+                                           _mm256_set1_epi8(0x0F));
+    const __m256i high = _mm256_and_si256(_mm256_movm_epi8(static_cast<__mmask32>(static_cast<uint32_t>(i32_at(p + 2)))),
+                                          _mm256_set1_epi8(0x10));
+    return _mm256_or_si256(lo_hi, high);
+  }
+  static FOLIO_INLINE __m512i two(const uint8_t* p) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(block(p)), block(p + kBytes), 1);
+  }
+  static FOLIO_INLINE __m512i one(const uint8_t* p) { return _mm512_zextsi256_si512(block(p)); }
+};
 
 template <class D, class G>
 struct LegacyQ8_0 {
@@ -206,6 +226,28 @@ struct GroupQ4_0 {
   static FOLIO_INLINE __m512i scale_index(int j) {  // [j x 4 | j+1 x 4 | j+2 x 4 | j+3 x 4]
     return _mm512_add_epi32(_mm512_set1_epi32(j), _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3));
   }
+};
+
+struct GroupQ5_0 {
+  static constexpr size_t kBytes = sizeof(BlockQ5_0);
+  static constexpr int kGroup = 4, kVecs = 2;
+  static constexpr char kOffset = 16;
+  static FOLIO_INLINE void decode(const uint8_t* p, int count, __m512i (&w)[kVecs]) {
+    const __m512i q = GroupQ4_0::gather_qs(p + 6, kBytes, count);
+    const __m512i m4 = _mm512_set1_epi8(0x0F), b4 = _mm512_set1_epi8(0x10);
+    uint64_t lo = 0, hi = 0;  // fifth bits of values 0..15 / 16..31 of each block, 16 per block
+    for (int k = 0; k < count; ++k) {
+      const auto qh = static_cast<uint32_t>(i32_at(p + k * kBytes + 2));
+      lo |= static_cast<uint64_t>(qh & 0xFFFF) << (16 * k);
+      hi |= static_cast<uint64_t>(qh >> 16) << (16 * k);
+    }
+    w[0] = _mm512_or_si512(_mm512_and_si512(q, m4), _mm512_and_si512(_mm512_movm_epi8(lo), b4));
+    w[1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(q, 4), m4), _mm512_and_si512(_mm512_movm_epi8(hi), b4));
+  }
+  static FOLIO_INLINE void act(const uint8_t* q, int count, __m512i (&x)[kVecs]) {
+    GroupQ4_0::act(q, count, x);
+  }
+  static FOLIO_INLINE __m512i scale_index(int j) { return GroupQ4_0::scale_index(j); }
 };
 
 template <class G>
@@ -761,6 +803,7 @@ struct FloatTile {
 
 using TileQ4_0 = LegacyQ8_0<DecodeQ4_0, GroupQ4_0>;
 using TileQ8_0 = LegacyQ8_0<DecodeQ8_0, GroupQ8_0>;
+using TileQ5_0 = LegacyQ8_0<DecodeQ5_0, GroupQ5_0>;
 
 }  // namespace
 
@@ -772,6 +815,7 @@ using TileQ8_0 = LegacyQ8_0<DecodeQ8_0, GroupQ8_0>;
 
 FOLIO_TILE_DEF(tile_q4_0_q8_0, TileQ4_0)
 FOLIO_TILE_DEF(tile_q8_0_q8_0, TileQ8_0)
+FOLIO_TILE_DEF(tile_q5_0_q8_0, TileQ5_0)
 FOLIO_TILE_DEF(tile_q4_k_q8_k, TileQ4_K)
 FOLIO_TILE_DEF(tile_q6_k_q8_k, TileQ6_K)
 FOLIO_TILE_DEF(tile_q5_k_q8_k, TileQ5_K)

@@ -17,6 +17,7 @@ namespace folio::avx512 {
 
 FOLIO_TILE_FN(tile_q4_0_q8_0);
 FOLIO_TILE_FN(tile_q8_0_q8_0);
+FOLIO_TILE_FN(tile_q5_0_q8_0);
 FOLIO_TILE_FN(tile_q4_k_q8_k);
 FOLIO_TILE_FN(tile_q6_k_q8_k);
 FOLIO_TILE_FN(tile_q5_k_q8_k);

@@ -52,6 +52,23 @@ struct RowQ4_0 {
   }
 };
 
+struct RowQ5_0 {
+  static constexpr int kB = 32;
+  static constexpr int kOffset = 16;
+  static void decode(const uint8_t* row, int64_t n, uint8_t* u, float* s, float* m) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), b4 = _mm256_set1_epi8(0x10);
+    for (int64_t b = 0; b < n / 32; ++b) {
+      const uint8_t* p = row + b * sizeof(BlockQ5_0);
+      const __m128i v = load128(p + 6);
+      const __m256i y = _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(v), _mm_srli_epi16(v, 4), 1), m4);
+      const __m256i high = _mm256_and_si256(_mm256_movm_epi8(static_cast<__mmask32>(static_cast<uint32_t>(i32_at(p + 2)))), b4);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + 32 * b), _mm256_or_si256(y, high));
+      s[b] = half(p);
+      m[b] = 16 * s[b];
+    }
+  }
+};
+
 struct RowQ8_0 {
   static constexpr int kB = 32;
   static constexpr int kOffset = 128;
@@ -520,6 +537,10 @@ void gemm_float(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x
 void panel_q4_0_q8_0(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
                      size_t ys) {
   gemm<RowQ4_0, ActQ8_0>(n, w, ws, nr, x, xs, nt, y, ys);
+}
+void panel_q5_0_q8_0(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
+                     size_t ys) {
+  gemm<RowQ5_0, ActQ8_0>(n, w, ws, nr, x, xs, nt, y, ys);
 }
 void panel_q8_0_q8_0(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
                      size_t ys) {
