@@ -1,5 +1,5 @@
 // Kernel microbenchmarks (Google Benchmark): the matmul of each weight type
-// the fast kernels cover, for one token (token generation), 4 tokens (a
+// has, for one token (token generation), 4 tokens (a
 // batched decode step of 4 sequences) and 128 tokens (prompt processing),
 // on a 2048 x 2048 matrix (llama-3.2-1b's attention projections), weights
 // hot in cache; and one query's attention over 512 and 4096 keys.
@@ -78,6 +78,10 @@ BENCHMARK_CAPTURE(BM_Matmul, Q6_K, TensorType::kQ6_K)->Arg(1)->Arg(4)->Arg(128);
 BENCHMARK_CAPTURE(BM_Matmul, Q5_K, TensorType::kQ5_K)->Arg(1)->Arg(4)->Arg(128);
 BENCHMARK_CAPTURE(BM_Matmul, Q3_K, TensorType::kQ3_K)->Arg(1)->Arg(4)->Arg(128);
 BENCHMARK_CAPTURE(BM_Matmul, Q2_K, TensorType::kQ2_K)->Arg(1)->Arg(4)->Arg(128);
+BENCHMARK_CAPTURE(BM_Matmul, Q4_1, TensorType::kQ4_1)->Arg(1)->Arg(4)->Arg(128);
+BENCHMARK_CAPTURE(BM_Matmul, Q5_0, TensorType::kQ5_0)->Arg(1)->Arg(4)->Arg(128);
+BENCHMARK_CAPTURE(BM_Matmul, Q5_1, TensorType::kQ5_1)->Arg(1)->Arg(4)->Arg(128);
+BENCHMARK_CAPTURE(BM_Matmul, BF16, TensorType::kBF16)->Arg(1)->Arg(4)->Arg(128);
 BENCHMARK(BM_Attention)->Arg(512)->Arg(4096);
 
 }  // namespace

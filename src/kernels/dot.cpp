@@ -37,6 +37,8 @@ std::array<DotKernel, kTensorTypeCount> make_table() {
     set(TensorType::kQ4_0, avx512::tile_q4_0_q8_0);
     set(TensorType::kQ8_0, avx512::tile_q8_0_q8_0);
     set(TensorType::kQ5_0, avx512::tile_q5_0_q8_0);
+    set(TensorType::kQ4_1, avx512::tile_q4_1_q8_1);
+    set(TensorType::kQ5_1, avx512::tile_q5_1_q8_1);
     set(TensorType::kQ4_K, avx512::tile_q4_k_q8_k);
     set(TensorType::kQ6_K, avx512::tile_q6_k_q8_k);
     set(TensorType::kQ5_K, avx512::tile_q5_k_q8_k);
@@ -49,6 +51,8 @@ std::array<DotKernel, kTensorTypeCount> make_table() {
     gemm(TensorType::kQ4_0, avx512::panel_q4_0_q8_0);
     gemm(TensorType::kQ8_0, avx512::panel_q8_0_q8_0);
     gemm(TensorType::kQ5_0, avx512::panel_q5_0_q8_0);
+    gemm(TensorType::kQ4_1, avx512::panel_q4_1_q8_1);
+    gemm(TensorType::kQ5_1, avx512::panel_q5_1_q8_1);
     gemm(TensorType::kQ4_K, avx512::panel_q4_k_q8_k);
     gemm(TensorType::kQ6_K, avx512::panel_q6_k_q8_k);
     gemm(TensorType::kQ5_K, avx512::panel_q5_k_q8_k);

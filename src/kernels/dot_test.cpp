@@ -157,6 +157,17 @@ TEST(DotKernels, ActivationQuantizersOnTiesAndZeros) {
   }
 }
 
+// On a CPU with AVX-512 VNNI every type folio computes with has the fast
+// paths (a type left on the scalar reference runs many times slower).
+TEST(DotKernels, EveryTypeHasTilesAndPanelsOnAvx512) {
+  const CpuFeatures& f = cpu_features();
+  if (!(f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni)) GTEST_SKIP() << "no AVX-512 VNNI here";
+  for (TensorType t : kTypes) {
+    EXPECT_NE(dot_kernel(t).tile, nullptr) << type_name(t);
+    EXPECT_NE(dot_kernel(t).gemm, nullptr) << type_name(t);
+  }
+}
+
 TEST(DotKernels, UnsupportedTypesHaveNoKernel) {
   EXPECT_EQ(dot_kernel(TensorType::kIQ2_XXS).vec_dot, nullptr);
   EXPECT_EQ(dot_kernel(static_cast<TensorType>(99)).vec_dot, nullptr);

@@ -58,7 +58,7 @@ void check(TensorType type, int64_t n_in, int64_t n_out, int64_t n_tokens, Threa
 TEST(Matmul, EveryPathMatchesReference) {
   ThreadPool pool(3);
   for (TensorType t : {TensorType::kF32, TensorType::kF16, TensorType::kQ4_0, TensorType::kQ8_0, TensorType::kQ4_K,
-                       TensorType::kQ6_K, TensorType::kQ5_K, TensorType::kQ3_K, TensorType::kQ2_K, TensorType::kBF16, TensorType::kQ5_0}) {
+                       TensorType::kQ6_K, TensorType::kQ5_K, TensorType::kQ3_K, TensorType::kQ2_K, TensorType::kBF16, TensorType::kQ5_0, TensorType::kQ4_1, TensorType::kQ5_1}) {
     for (int64_t tokens : {1, 3, 16, 21}) {
       check(t, 512, 37, tokens, pool);
       check(t, 256, 50, tokens, pool);

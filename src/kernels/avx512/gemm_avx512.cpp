@@ -186,15 +186,26 @@ struct LegacyQ8_0 {
 // blocks in two vectors, the low nibbles of the four ([b0 | b1 | b2 | b3],
 // values 0..15 of each) and the high nibbles, so that one convert and one
 // FMA serve four blocks.
-struct GroupQ8_0 {
+// Each group also names its activation layout (Q8_0, or Q8_1 with the
+// block sum for the types with a min) and where its min is (-1: none).
+struct ActLayoutQ8_0 {
+  static constexpr size_t kActBytes = sizeof(BlockQ8_0), kActQs = 2;
+  static constexpr int kMinAt = -1;
+};
+struct ActLayoutQ8_1 {
+  static constexpr size_t kActBytes = sizeof(BlockQ8_1), kActQs = 4;
+  static constexpr int kMinAt = 2;  // the weight's min (f16) after d; the activation's d * sum after its d
+};
+
+struct GroupQ8_0 : ActLayoutQ8_0 {
   static constexpr size_t kBytes = sizeof(BlockQ8_0);
   static constexpr int kGroup = 2, kVecs = 1;
   static constexpr char kOffset = static_cast<char>(0x80);
   static FOLIO_INLINE void decode(const uint8_t* p, int count, __m512i (&w)[kVecs]) {
     w[0] = count == 2 ? DecodeQ8_0::two(p) : DecodeQ8_0::one(p);
   }
-  static FOLIO_INLINE void act(const uint8_t* q, int count, __m512i (&x)[kVecs]) {  // q: the first block's qs
-    const __m256i c = count == 2 ? load256(q + sizeof(BlockQ8_0)) : _mm256_setzero_si256();
+  static FOLIO_INLINE void act(const uint8_t* q, size_t stride, int count, __m512i (&x)[kVecs]) {  // q: the first block's qs
+    const __m256i c = count == 2 ? load256(q + stride) : _mm256_setzero_si256();
     x[0] = _mm512_inserti64x4(_mm512_castsi256_si512(load256(q)), c, 1);
   }
   static FOLIO_INLINE __m512i scale_index(int j) {  // [j x 8 | j+1 x 8]
@@ -202,7 +213,7 @@ struct GroupQ8_0 {
   }
 };
 
-struct GroupQ4_0 {
+struct GroupQ4_0 : ActLayoutQ8_0 {
   static constexpr size_t kBytes = sizeof(BlockQ4_0);
   static constexpr int kGroup = 4, kVecs = 2;
   static constexpr char kOffset = 8;
@@ -219,16 +230,16 @@ struct GroupQ4_0 {
     w[0] = _mm512_and_si512(q, m4);
     w[1] = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
   }
-  static FOLIO_INLINE void act(const uint8_t* q, int count, __m512i (&x)[kVecs]) {
-    x[0] = gather_qs(q, sizeof(BlockQ8_0), count);
-    x[1] = gather_qs(q + 16, sizeof(BlockQ8_0), count);
+  static FOLIO_INLINE void act(const uint8_t* q, size_t stride, int count, __m512i (&x)[kVecs]) {
+    x[0] = gather_qs(q, stride, count);
+    x[1] = gather_qs(q + 16, stride, count);
   }
   static FOLIO_INLINE __m512i scale_index(int j) {  // [j x 4 | j+1 x 4 | j+2 x 4 | j+3 x 4]
     return _mm512_add_epi32(_mm512_set1_epi32(j), _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3));
   }
 };
 
-struct GroupQ5_0 {
+struct GroupQ5_0 : ActLayoutQ8_0 {
   static constexpr size_t kBytes = sizeof(BlockQ5_0);
   static constexpr int kGroup = 4, kVecs = 2;
   static constexpr char kOffset = 16;
@@ -244,22 +255,64 @@ struct GroupQ5_0 {
     w[0] = _mm512_or_si512(_mm512_and_si512(q, m4), _mm512_and_si512(_mm512_movm_epi8(lo), b4));
     w[1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(q, 4), m4), _mm512_and_si512(_mm512_movm_epi8(hi), b4));
   }
-  static FOLIO_INLINE void act(const uint8_t* q, int count, __m512i (&x)[kVecs]) {
-    GroupQ4_0::act(q, count, x);
+  static FOLIO_INLINE void act(const uint8_t* q, size_t stride, int count, __m512i (&x)[kVecs]) {
+    GroupQ4_0::act(q, stride, count, x);
+  }
+  static FOLIO_INLINE __m512i scale_index(int j) { return GroupQ4_0::scale_index(j); }
+};
+
+// Q4_1 / Q5_1: x = d * q + m, q unsigned (no offset), with Q8_1
+// activations: dot = d dx sum(q x) + m s (s: the activation's d * sum).
+struct GroupQ4_1 : ActLayoutQ8_1 {
+  static constexpr size_t kBytes = sizeof(BlockQ4_1);
+  static constexpr int kGroup = 4, kVecs = 2;
+  static constexpr char kOffset = 0;
+  static FOLIO_INLINE void decode(const uint8_t* p, int count, __m512i (&w)[kVecs]) {
+    const __m512i q = GroupQ4_0::gather_qs(p + 4, kBytes, count);
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    w[0] = _mm512_and_si512(q, m4);
+    w[1] = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+  }
+  static FOLIO_INLINE void act(const uint8_t* q, size_t stride, int count, __m512i (&x)[kVecs]) {
+    GroupQ4_0::act(q, stride, count, x);
+  }
+  static FOLIO_INLINE __m512i scale_index(int j) { return GroupQ4_0::scale_index(j); }
+};
+
+struct GroupQ5_1 : ActLayoutQ8_1 {
+  static constexpr size_t kBytes = sizeof(BlockQ5_1);
+  static constexpr int kGroup = 4, kVecs = 2;
+  static constexpr char kOffset = 0;
+  static FOLIO_INLINE void decode(const uint8_t* p, int count, __m512i (&w)[kVecs]) {
+    const __m512i q = GroupQ4_0::gather_qs(p + 8, kBytes, count);
+    const __m512i m4 = _mm512_set1_epi8(0x0F), b4 = _mm512_set1_epi8(0x10);
+    uint64_t lo = 0, hi = 0;
+    for (int k = 0; k < count; ++k) {
+      const auto qh = static_cast<uint32_t>(i32_at(p + k * kBytes + 4));
+      lo |= static_cast<uint64_t>(qh & 0xFFFF) << (16 * k);
+      hi |= static_cast<uint64_t>(qh >> 16) << (16 * k);
+    }
+    w[0] = _mm512_or_si512(_mm512_and_si512(q, m4), _mm512_and_si512(_mm512_movm_epi8(lo), b4));
+    w[1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(q, 4), m4), _mm512_and_si512(_mm512_movm_epi8(hi), b4));
+  }
+  static FOLIO_INLINE void act(const uint8_t* q, size_t stride, int count, __m512i (&x)[kVecs]) {
+    GroupQ4_0::act(q, stride, count, x);
   }
   static FOLIO_INLINE __m512i scale_index(int j) { return GroupQ4_0::scale_index(j); }
 };
 
 template <class G>
 struct LegacyGemv {
-  static constexpr size_t kAct = sizeof(BlockQ8_0);
+  static constexpr size_t kAct = G::kActBytes;
   static constexpr int kG = G::kGroup, kV = G::kVecs;
+  static constexpr bool kMin = G::kMinAt >= 0;
 
   // One token's activation row, prepared: per group of blocks kV value
   // vectors and the offset correction (-offset * sums of 4 values).
   struct Prepared {
     std::vector<int32_t> xq, init;  // 16 lanes per vector
     std::vector<float> dx;          // per block, padded to 16
+    std::vector<float> sum;         // Q8_1: d * sum per block, padded to 16
     const __m512i* lanes(const std::vector<int32_t>& v, int64_t i) const {
       return reinterpret_cast<const __m512i*>(v.data() + 16 * i);
     }
@@ -274,7 +327,7 @@ struct LegacyGemv {
     for (int64_t s = 0; s < ng; ++s) {
       const int count = static_cast<int>(std::min<int64_t>(kG, nb - s * kG));
       __m512i xv[kV];
-      G::act(x + s * kG * kAct + 2, count, xv);
+      G::act(x + s * kG * kAct + G::kActQs, kAct, count, xv);
       __m512i corr = _mm512_setzero_si512();
       for (int v = 0; v < kV; ++v) {
         _mm512_storeu_si512(a.xq.data() + 16 * (s * kV + v), xv[v]);
@@ -283,15 +336,20 @@ struct LegacyGemv {
       _mm512_storeu_si512(a.init.data() + 16 * s, _mm512_sub_epi32(_mm512_setzero_si512(), corr));
     }
     for (int64_t b = 0; b < nb; ++b) a.dx[static_cast<size_t>(b)] = half(x + b * kAct);
+    if (kMin) {
+      a.sum.assign(static_cast<size_t>(nb + 16), 0.f);
+      for (int64_t b = 0; b < nb; ++b) a.sum[static_cast<size_t>(b)] = half(x + b * kAct + 2);
+    }
   }
 
-  // The f16 scales of up to 16 blocks from block b of a row.
-  static FOLIO_INLINE __m512 row_scales(const uint8_t* row, int64_t b, int64_t nb) {
+  // The f16 values at offset `at` of up to 16 blocks from block b of a row
+  // (the scales, or the mins).
+  static FOLIO_INLINE __m512 row_scales(const uint8_t* row, int64_t b, int64_t nb, int at = 0) {
     const __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                               _mm512_set1_epi32(static_cast<int>(G::kBytes)));
     const int64_t left = nb - b;
     const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
-    const __m512i raw = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, stride, row + b * G::kBytes, 1);
+    const __m512i raw = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, stride, row + b * G::kBytes + at, 1);
     return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(raw));
   }
 
@@ -334,9 +392,18 @@ struct LegacyGemv {
     __m512 acc[NR][NT];
     for (int r = 0; r < NR; ++r)
       for (int t = 0; t < NT; ++t) acc[r][t] = _mm512_setzero_ps();
+    __m512 macc[NR][NT];  // Q4_1/Q5_1: sum over blocks of m * s
+    for (int r = 0; r < NR; ++r)
+      for (int t = 0; t < NT; ++t) macc[r][t] = _mm512_setzero_ps();
     for (int64_t g = 0; g < nb; g += 16) {  // 16 blocks
       __m512 dw[NR], dx[NT];
       for (int t = 0; t < NT; ++t) dx[t] = _mm512_loadu_ps(a[t]->dx.data() + g);
+      if constexpr (kMin) {
+        for (int r = 0; r < NR; ++r) {
+          const __m512 mw = row_scales(w + r * ws, g, nb, G::kMinAt);
+          for (int t = 0; t < NT; ++t) macc[r][t] = _mm512_fmadd_ps(mw, _mm512_loadu_ps(a[t]->sum.data() + g), macc[r][t]);
+        }
+      }
       for (int r = 0; r < NR; ++r) {
         dw[r] = row_scales(w + r * ws, g, nb);
         if (NT == 1) dw[r] = _mm512_mul_ps(dw[r], dx[0]);
@@ -347,7 +414,9 @@ struct LegacyGemv {
       if (b < end) group<NR, NT, false>(w, ws, a, b, g, static_cast<int>(end - b), dw, dx, acc);
     }
     for (int t = 0; t < NT; ++t)
-      for (int r = 0; r < NR; ++r) y[t * ys + r] = _mm512_reduce_add_ps(acc[r][t]);
+      for (int r = 0; r < NR; ++r) {
+        y[t * ys + r] = _mm512_reduce_add_ps(kMin ? _mm512_add_ps(acc[r][t], macc[r][t]) : acc[r][t]);
+      }
   }
 
   template <int NR, int NT>
@@ -355,6 +424,15 @@ struct LegacyGemv {
     int r = 0;
     for (; r + NR <= nr; r += NR) rows<NR, NT>(n, w + r * ws, ws, a, y + r, ys);
     for (; r < nr; ++r) rows<1, NT>(n, w + r * ws, ws, a, y + r, ys);
+  }
+
+  // Any number of tokens, kGemvTokens at a time (the types without a
+  // register tile).
+  static void tiles(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
+                    size_t ys) {
+    for (int t = 0; t < nt; t += kGemvTokens) {
+      run(n, w, ws, nr, x + static_cast<size_t>(t) * xs, xs, std::min(kGemvTokens, nt - t), y + static_cast<size_t>(t) * ys, ys);
+    }
   }
 
   static void run(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
@@ -594,7 +672,9 @@ struct KGemv {
       }
     }
     for (int t = 0; t < NT; ++t)
-      for (int r = 0; r < NR; ++r) y[t * ys + r] = _mm512_reduce_add_ps(acc[r][t]);
+      for (int r = 0; r < NR; ++r) {
+        y[t * ys + r] = _mm512_reduce_add_ps(acc[r][t]);
+      }
   }
 
   template <int NR, int NT>
@@ -816,6 +896,15 @@ using TileQ5_0 = LegacyQ8_0<DecodeQ5_0, GroupQ5_0>;
 FOLIO_TILE_DEF(tile_q4_0_q8_0, TileQ4_0)
 FOLIO_TILE_DEF(tile_q8_0_q8_0, TileQ8_0)
 FOLIO_TILE_DEF(tile_q5_0_q8_0, TileQ5_0)
+
+void tile_q4_1_q8_1(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
+                    size_t ys) {
+  LegacyGemv<GroupQ4_1>::tiles(n, w, ws, nr, x, xs, nt, y, ys);
+}
+void tile_q5_1_q8_1(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
+                    size_t ys) {
+  LegacyGemv<GroupQ5_1>::tiles(n, w, ws, nr, x, xs, nt, y, ys);
+}
 FOLIO_TILE_DEF(tile_q4_k_q8_k, TileQ4_K)
 FOLIO_TILE_DEF(tile_q6_k_q8_k, TileQ6_K)
 FOLIO_TILE_DEF(tile_q5_k_q8_k, TileQ5_K)

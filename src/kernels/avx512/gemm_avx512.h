@@ -18,6 +18,8 @@ namespace folio::avx512 {
 FOLIO_TILE_FN(tile_q4_0_q8_0);
 FOLIO_TILE_FN(tile_q8_0_q8_0);
 FOLIO_TILE_FN(tile_q5_0_q8_0);
+FOLIO_TILE_FN(tile_q4_1_q8_1);
+FOLIO_TILE_FN(tile_q5_1_q8_1);
 FOLIO_TILE_FN(tile_q4_k_q8_k);
 FOLIO_TILE_FN(tile_q6_k_q8_k);
 FOLIO_TILE_FN(tile_q5_k_q8_k);

@@ -69,6 +69,40 @@ struct RowQ5_0 {
   }
 };
 
+// Q4_1 / Q5_1: x = d * q + m (m: the block's min), with Q8_1 activations.
+struct RowQ4_1 {
+  static constexpr int kB = 32;
+  static constexpr int kOffset = 0;
+  static void decode(const uint8_t* row, int64_t n, uint8_t* u, float* s, float* m) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    for (int64_t b = 0; b < n / 32; ++b) {
+      const uint8_t* p = row + b * sizeof(BlockQ4_1);
+      const __m128i v = load128(p + 4);
+      const __m256i y = _mm256_inserti128_si256(_mm256_castsi128_si256(v), _mm_srli_epi16(v, 4), 1);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + 32 * b), _mm256_and_si256(y, m4));
+      s[b] = half(p);
+      m[b] = -half(p + 2);
+    }
+  }
+};
+
+struct RowQ5_1 {
+  static constexpr int kB = 32;
+  static constexpr int kOffset = 0;
+  static void decode(const uint8_t* row, int64_t n, uint8_t* u, float* s, float* m) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), b4 = _mm256_set1_epi8(0x10);
+    for (int64_t b = 0; b < n / 32; ++b) {
+      const uint8_t* p = row + b * sizeof(BlockQ5_1);
+      const __m128i v = load128(p + 8);
+      const __m256i y = _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(v), _mm_srli_epi16(v, 4), 1), m4);
+      const __m256i high = _mm256_and_si256(_mm256_movm_epi8(static_cast<__mmask32>(static_cast<uint32_t>(i32_at(p + 4)))), b4);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + 32 * b), _mm256_or_si256(y, high));
+      s[b] = half(p);
+      m[b] = -half(p + 2);
+    }
+  }
+};
+
 struct RowQ8_0 {
   static constexpr int kB = 32;
   static constexpr int kOffset = 128;
@@ -222,9 +256,10 @@ struct RowQ6_K {
 // ---- activation rows: where block b's int8 values are, its dx, sum(x) ----
 
 struct ActQ8_0 {
+  static constexpr bool kStoredSum = false;
   static FOLIO_INLINE const uint8_t* qs(const uint8_t* row, int64_t b) { return row + b * sizeof(BlockQ8_0) + 2; }
   template <int B>
-  static void info(const uint8_t* row, int64_t n, float* dx, int32_t* xsum) {
+  static void info(const uint8_t* row, int64_t n, float* dx, int32_t* xsum, float* /*c*/) {
     static_assert(B == 32);
     for (int64_t b = 0; b < n / 32; ++b) {
       const uint8_t* p = row + b * sizeof(BlockQ8_0);
@@ -239,14 +274,29 @@ struct ActQ8_0 {
   }
 };
 
+// Q8_1 keeps d * sum(q) (as F16): the reference's min term uses it, so the
+// panel does too (kStoredSum: info writes it as c).
+struct ActQ8_1 {
+  static constexpr bool kStoredSum = true;
+  static FOLIO_INLINE const uint8_t* qs(const uint8_t* row, int64_t b) { return row + b * sizeof(BlockQ8_1) + 4; }
+  template <int B>
+  static void info(const uint8_t* row, int64_t n, float* dx, int32_t* /*xsum*/, float* c) {
+    for (int64_t b = 0; b < n / 32; ++b) {
+      dx[b] = half(row + b * sizeof(BlockQ8_1));
+      c[b] = half(row + b * sizeof(BlockQ8_1) + 2);
+    }
+  }
+};
+
 template <int B>
 struct ActQ8_K {
+  static constexpr bool kStoredSum = false;
   static constexpr int kPer = kQK_K / B;  // blocks per super-block
   static FOLIO_INLINE const uint8_t* qs(const uint8_t* row, int64_t b) {
     return row + (b / kPer) * sizeof(BlockQ8_K) + offsetof(BlockQ8_K, qs) + (b % kPer) * B;
   }
   template <int B_>
-  static void info(const uint8_t* row, int64_t n, float* dx, int32_t* xsum) {
+  static void info(const uint8_t* row, int64_t n, float* dx, int32_t* xsum, float* /*c*/) {
     for (int64_t i = 0; i < n / kQK_K; ++i) {
       const uint8_t* p = row + i * sizeof(BlockQ8_K);
       float d;
@@ -358,12 +408,13 @@ void gemm(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size
   float* sp = align64(buf.s.data());
   float* mp = align64(buf.m.data());
   for (int t = 0; t < nt; ++t) {
-    A::template info<B>(x + static_cast<size_t>(t) * xs, n, buf.dx.data() + t * unb, buf.xsum.data() + t * unb);
+    A::template info<B>(x + static_cast<size_t>(t) * xs, n, buf.dx.data() + t * unb, buf.xsum.data() + t * unb,
+                        buf.c.data() + t * unb);
   }
   for (size_t i = 0; i < static_cast<size_t>(nt) * unb; ++i) {
     if (R::kOffset > 0) {
       buf.xsum[i] *= -R::kOffset;
-    } else {
+    } else if (!A::kStoredSum) {
       buf.c[i] = buf.dx[i] * static_cast<float>(buf.xsum[i]);
     }
   }
@@ -541,6 +592,14 @@ void panel_q4_0_q8_0(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8
 void panel_q5_0_q8_0(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
                      size_t ys) {
   gemm<RowQ5_0, ActQ8_0>(n, w, ws, nr, x, xs, nt, y, ys);
+}
+void panel_q4_1_q8_1(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
+                     size_t ys) {
+  gemm<RowQ4_1, ActQ8_1>(n, w, ws, nr, x, xs, nt, y, ys);
+}
+void panel_q5_1_q8_1(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
+                     size_t ys) {
+  gemm<RowQ5_1, ActQ8_1>(n, w, ws, nr, x, xs, nt, y, ys);
 }
 void panel_q8_0_q8_0(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
                      size_t ys) {

@@ -20,6 +20,8 @@ namespace folio::avx512 {
 FOLIO_PANEL_FN(panel_q4_0_q8_0);
 FOLIO_PANEL_FN(panel_q8_0_q8_0);
 FOLIO_PANEL_FN(panel_q5_0_q8_0);
+FOLIO_PANEL_FN(panel_q4_1_q8_1);
+FOLIO_PANEL_FN(panel_q5_1_q8_1);
 FOLIO_PANEL_FN(panel_q4_k_q8_k);
 FOLIO_PANEL_FN(panel_q6_k_q8_k);
 FOLIO_PANEL_FN(panel_q5_k_q8_k);
