@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Benchmarks that exist so far (the inference benchmark, `folio bench`, comes
-# with the engine). Prints what it measured and the command for each number.
+# The benchmarks: model synthesis and open times, then `folio bench` (prompt
+# processing, generation, batched generation, the bandwidth bound). Prints
+# what it measured and the command for each number. Against llama.cpp:
+# bench/compare.sh; through the server: bench/parallel.sh; kernels alone:
+# build/folio_kernel_bench.
 #   bench/run.sh [build/folio]          models are generated into bench/out/
 set -euo pipefail
 folio=${1:-build/folio}
@@ -36,3 +39,7 @@ done
 median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)
 printf "show (open + parse + summary) %s: median %.1f ms of 5\n" "$(basename "$model")" "$median"
 echo "  command: $folio show $model"
+
+# Speed: prompt processing, generation, four sequences decoded together.
+"$folio" bench "$model" -r 3 --parallel 1,4
+echo "  command: $folio bench $model -r 3 --parallel 1,4"
