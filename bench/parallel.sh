@@ -20,7 +20,12 @@ done
 [[ -f "$model" ]] || "$folio" synth "$model" --preset llama-3.2-1b --type Q4_K_M >&2
 tmp=$(mktemp -d)
 port=$(( (RANDOM % 20000) + 30000 ))
-cleanup() { [[ -n "${pid:-}" ]] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
+cleanup() {
+  [[ -n "${pid:-}" ]] && kill "$pid" 2>/dev/null
+  wait 2>/dev/null
+  [[ -n "${FOLIO_DEBUG:-}" ]] && grep "batched decoding" "$tmp/serve.log" | tail -1 >&2
+  rm -rf "$tmp"
+}
 trap cleanup EXIT
 printf 'FROM %s\nPARAMETER temperature 0\n' "$(realpath "$model")" >"$tmp/Modelfile"
 export FOLIO_MODELS=$tmp/models FOLIO_HOST=127.0.0.1:$port FOLIO_NUM_PARALLEL=$P

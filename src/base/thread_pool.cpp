@@ -1,11 +1,15 @@
 #include "base/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace folio {
 
 namespace {
-constexpr int kSpins = 20000;  // ~tens of microseconds before sleeping
+// How long a worker spins for the next job before sleeping: the jobs of one
+// forward pass follow each other within microseconds, while between passes
+// (sampling, other requests) the core is better left to others.
+constexpr auto kSpin = std::chrono::microseconds(100);
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -31,10 +35,10 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::worker(int ith) {
   uint64_t seen = 0;
   for (;;) {
-    int spins = 0;
-    while (generation_.load(std::memory_order_acquire) == seen && spins < kSpins) {
+    const auto until = std::chrono::steady_clock::now() + kSpin;
+    for (int spins = 0; generation_.load(std::memory_order_acquire) == seen; ++spins) {
       cpu_relax();
-      ++spins;
+      if ((spins & 63) == 63 && std::chrono::steady_clock::now() > until) break;
     }
     if (generation_.load(std::memory_order_acquire) == seen) {
       std::unique_lock<std::mutex> lock(mu_);
@@ -63,8 +67,9 @@ void ThreadPool::run(const std::function<void(int, int)>& fn) {
   fn(0, n_threads_);
   // The others finish within microseconds of the caller in a balanced
   // loop: spin with pause (no system call), yield only after a while.
+  const auto until = std::chrono::steady_clock::now() + kSpin;
   for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
-    if (spins < kSpins) {
+    if (spins < 64 || std::chrono::steady_clock::now() < until) {
       cpu_relax();
     } else {
       std::this_thread::yield();

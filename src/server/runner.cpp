@@ -1,5 +1,7 @@
 #include "server/runner.h"
 
+#include "base/log.h"
+
 #include "engine/batcher.h"
 #include "engine/embed.h"
 #include "engine/loader.h"
@@ -35,6 +37,10 @@ class EngineRunner : public Runner {
     cached.clear();
     auto st = generate(*m_.model, ctx, *m_.tokenizer, ids, opts, on_text, static_cast<int64_t>(reuse), logprobs,
                        slots_.size() > 1 ? &batcher_ : nullptr);
+    if (slots_.size() > 1) {
+      FOLIO_LOG_DEBUG("batched decoding: %llu steps in %llu passes so far", static_cast<unsigned long long>(batcher_.steps()),
+                      static_cast<unsigned long long>(batcher_.passes()));
+    }
     if (!st.ok()) return st;
     std::vector<int32_t> all = ids;
     all.insert(all.end(), st->tokens.begin(), st->tokens.end());
