@@ -1,5 +1,7 @@
 // The folio binary end to end: output, exit codes, error messages.
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "gguf/writer.h"
@@ -133,6 +135,46 @@ TEST(Cli, VersionAndUsage) {
   EXPECT_NE(r.exit_code, 0);
   r = run_folio({"frobnicate"});
   EXPECT_NE(r.exit_code, 0);
+}
+
+// folio bench: the rows, fields and units llama-bench users expect (no
+// speed is asserted: only that each test ran and reports what it measured).
+TEST(Cli, BenchReportsEveryTestAsJson) {
+  const auto r = run_folio({"bench", bundled(), "-p", "16", "-n", "4", "-r", "2", "-t", "1", "--parallel", "1,2", "-o", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 3u) << r.out;  // pp16, tg4, tg4 x2
+  EXPECT_EQ(j[0]["test"], "pp16");
+  EXPECT_EQ(j[1]["test"], "tg4");
+  EXPECT_EQ(j[2]["test"], "tg4 x2");
+  EXPECT_EQ(j[2]["parallel"], 2);
+  for (const auto& row : j) {
+    EXPECT_EQ(row["type"], "F32");
+    EXPECT_EQ(row["params"], 292800);
+    EXPECT_EQ(row["threads"], 1);
+    EXPECT_EQ(row["samples_ts"].size(), 2u);
+    EXPECT_GT(row["avg_ts"].get<double>(), 0);
+  }
+  // tg rows of one sequence carry the bandwidth bound.
+  EXPECT_GT(j[1]["bandwidth_bytes_per_s"].get<double>(), 0);
+  EXPECT_GT(j[1]["weight_bytes_per_token"].get<double>(), 0);
+  EXPECT_FALSE(j[0].contains("bound_ts"));
+  EXPECT_FALSE(j[2].contains("bound_ts"));
+  const auto md = run_folio({"bench", bundled(), "-p", "8", "-n", "2", "-r", "1", "-t", "1"});
+  ASSERT_EQ(md.exit_code, 0) << md.err;
+  EXPECT_NE(md.out.find("| model | size | params | type | threads | test | t/s |"), std::string::npos) << md.out;
+  EXPECT_NE(md.out.find("memory read bandwidth:"), std::string::npos);
+}
+
+TEST(Cli, BenchRefusesBadArguments) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"bench", bundled(), "-o", "xml"}, {"bench", bundled(), "-r", "0"},
+        {"bench", bundled(), "--parallel", "0"}, {"bench", "/nonexistent/model.gguf"}}) {
+    const auto r = run_folio(args);
+    EXPECT_EQ(r.exit_code, 1) << args.back();
+    EXPECT_EQ(r.err.rfind("Error: ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
 }
 
 }  // namespace
