@@ -25,6 +25,13 @@ std::array<DotKernel, kTensorTypeCount> make_table() {
     set(TensorType::kQ8_0, avx2::dot_q8_0_q8_0);
     set(TensorType::kQ4_K, avx2::dot_q4_k_q8_k);
     set(TensorType::kQ6_K, avx2::dot_q6_k_q8_k);
+    set(TensorType::kBF16, avx2::dot_bf16);
+    set(TensorType::kQ5_0, avx2::dot_q5_0_q8_0);
+    set(TensorType::kQ4_1, avx2::dot_q4_1_q8_1);
+    set(TensorType::kQ5_1, avx2::dot_q5_1_q8_1);
+    set(TensorType::kQ5_K, avx2::dot_q5_k_q8_k);
+    set(TensorType::kQ2_K, avx2::dot_q2_k_q8_k);
+    set(TensorType::kQ3_K, avx2::dot_q3_k_q8_k);
     for (TensorType q : {TensorType::kQ4_0, TensorType::kQ5_0, TensorType::kQ8_0}) {
       t[static_cast<uint32_t>(q)].quantize_act = avx2::quantize_act_q8_0;
     }

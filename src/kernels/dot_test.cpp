@@ -168,6 +168,14 @@ TEST(DotKernels, EveryTypeHasTilesAndPanelsOnAvx512) {
   }
 }
 
+// With AVX2 (+FMA, F16C) every type has a SIMD dot product, not the
+// scalar reference (CPUs without AVX-512 run these).
+TEST(DotKernels, EveryTypeHasAnAvx2DotProduct) {
+  const CpuFeatures& f = cpu_features();
+  if (!(f.avx2 && f.fma && f.f16c)) GTEST_SKIP() << "no AVX2 here";
+  for (TensorType t : kTypes) EXPECT_NE(dot_kernel(t).vec_dot, dot_kernel_ref(t).vec_dot) << type_name(t);
+}
+
 TEST(DotKernels, UnsupportedTypesHaveNoKernel) {
   EXPECT_EQ(dot_kernel(TensorType::kIQ2_XXS).vec_dot, nullptr);
   EXPECT_EQ(dot_kernel(static_cast<TensorType>(99)).vec_dot, nullptr);

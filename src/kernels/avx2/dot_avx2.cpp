@@ -63,6 +63,28 @@ inline __m256i nibbles(const uint8_t* qs) {
   return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
 }
 
+// 32 bits (bit j: value j) as 32 bytes, 0xFF where the bit is set.
+inline __m256i bits_to_bytes(uint32_t bits) {
+  // byte j of the result takes byte j / 8 of the word and keeps bit j % 8
+  const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(bits)),
+                                             _mm256_setr_epi64x(0x0000000000000000, 0x0101010101010101,
+                                                                0x0202020202020202, 0x0303030303030303));
+  const __m256i bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ull));
+  return _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
+}
+
+inline uint32_t u32_at(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// Unsigned bytes x signed bytes, 32 pairs -> 8 int32 partial sums (u * x
+// pairs stay within int16 for u < 128).
+inline __m256i dot_u8(__m256i u, __m256i x) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, x), _mm256_set1_epi16(1));
+}
+
 }  // namespace
 
 float dot_f32(int64_t n, const void* w, const void* x) {
@@ -195,6 +217,179 @@ float dot_q6_k_q8_k(int64_t n, const void* w, const void* x) {
       }
     }
     sum += half(a + offsetof(BlockQ6_K, d)) * dy * static_cast<float>(hsum_i32(acc) - 32 * bias);
+  }
+  return sum;
+}
+
+float dot_bf16(int64_t n, const void* w, const void* x) {
+  const auto* a = static_cast<const uint8_t*>(w);
+  const auto* b = static_cast<const uint8_t*>(x);
+  auto widen = [](const uint8_t* p) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
+  };
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    _mm_prefetch(reinterpret_cast<const char*>(a + 2 * i) + kPrefetch, _MM_HINT_T0);
+    acc0 = _mm256_fmadd_ps(widen(a + 2 * i), widen(b + 2 * i), acc0);
+    acc1 = _mm256_fmadd_ps(widen(a + 2 * i + 16), widen(b + 2 * i + 16), acc1);
+  }
+  float sum = hsum(_mm256_add_ps(acc0, acc1));
+  for (; i < n; ++i) {
+    uint16_t ha, hb;
+    std::memcpy(&ha, a + 2 * i, 2);
+    std::memcpy(&hb, b + 2 * i, 2);
+    sum += bf16_to_f32(ha) * bf16_to_f32(hb);
+  }
+  return sum;
+}
+
+float dot_q5_0_q8_0(int64_t n, const void* w, const void* x) {
+  const auto* a = static_cast<const uint8_t*>(w);
+  const auto* b = static_cast<const uint8_t*>(x);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n / kQK; ++i, a += sizeof(BlockQ5_0), b += sizeof(BlockQ8_0)) {
+    _mm_prefetch(reinterpret_cast<const char*>(a) + kPrefetch, _MM_HINT_T0);
+    const __m256i high = _mm256_and_si256(bits_to_bytes(u32_at(a + 2)), _mm256_set1_epi8(0x10));
+    const __m256i q = _mm256_sub_epi8(_mm256_or_si256(nibbles(a + 6), high), _mm256_set1_epi8(16));
+    const __m256 d = _mm256_set1_ps(half(a) * half(b));
+    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(q, loadu(b + 2))), acc);
+  }
+  return hsum(acc);
+}
+
+// Q4_1 / Q5_1 with Q8_1: d dx sum(q x) + m s per block.
+float dot_q4_1_q8_1(int64_t n, const void* w, const void* x) {
+  const auto* a = static_cast<const uint8_t*>(w);
+  const auto* b = static_cast<const uint8_t*>(x);
+  __m256 acc = _mm256_setzero_ps();
+  float mins = 0;
+  for (int64_t i = 0; i < n / kQK; ++i, a += sizeof(BlockQ4_1), b += sizeof(BlockQ8_1)) {
+    _mm_prefetch(reinterpret_cast<const char*>(a) + kPrefetch, _MM_HINT_T0);
+    const __m256 d = _mm256_set1_ps(half(a) * half(b));
+    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_u8(nibbles(a + 4), loadu(b + 4))), acc);
+    mins += half(a + 2) * half(b + 2);
+  }
+  return hsum(acc) + mins;
+}
+
+float dot_q5_1_q8_1(int64_t n, const void* w, const void* x) {
+  const auto* a = static_cast<const uint8_t*>(w);
+  const auto* b = static_cast<const uint8_t*>(x);
+  __m256 acc = _mm256_setzero_ps();
+  float mins = 0;
+  for (int64_t i = 0; i < n / kQK; ++i, a += sizeof(BlockQ5_1), b += sizeof(BlockQ8_1)) {
+    _mm_prefetch(reinterpret_cast<const char*>(a) + kPrefetch, _MM_HINT_T0);
+    const __m256i high = _mm256_and_si256(bits_to_bytes(u32_at(a + 4)), _mm256_set1_epi8(0x10));
+    const __m256 d = _mm256_set1_ps(half(a) * half(b));
+    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_u8(_mm256_or_si256(nibbles(a + 8), high), loadu(b + 4))), acc);
+    mins += half(a + 2) * half(b + 2);
+  }
+  return hsum(acc) + mins;
+}
+
+float dot_q5_k_q8_k(int64_t n, const void* w, const void* x) {
+  const auto* a = static_cast<const uint8_t*>(w);
+  const auto* b = static_cast<const uint8_t*>(x);
+  const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+  float sum = 0;
+  for (int64_t i = 0; i < n / kQK_K; ++i, a += sizeof(BlockQ5_K), b += sizeof(BlockQ8_K)) {
+    prefetch_block(a, sizeof(BlockQ5_K));
+    const uint8_t* scales = a + offsetof(BlockQ5_K, scales);
+    const int8_t* q8 = reinterpret_cast<const int8_t*>(b + offsetof(BlockQ8_K, qs));
+    int16_t bsums[16];
+    std::memcpy(bsums, b + offsetof(BlockQ8_K, bsums), sizeof bsums);
+    float dy;
+    std::memcpy(&dy, b, 4);
+    uint8_t sc[8], mn[8];
+    int summ = 0;
+    for (int j = 0; j < 8; ++j) {
+      unpack_scale_min_k4(j, scales, &sc[j], &mn[j]);
+      summ += mn[j] * (bsums[2 * j] + bsums[2 * j + 1]);
+    }
+    const __m256i qh = loadu(a + offsetof(BlockQ5_K, qh));  // bit j of qh[l]: sub-block j
+    __m256i acc = _mm256_setzero_si256();
+    for (int c = 0; c < 4; ++c) {
+      const __m256i q = loadu(a + offsetof(BlockQ5_K, qs) + 32 * c);
+      const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4);
+      const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4);
+      const __m256i lo = _mm256_or_si256(_mm256_and_si256(q, m4), h0);
+      const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), h1);
+      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, loadu(q8 + 64 * c)), _mm256_set1_epi16(sc[2 * c])));
+      acc = _mm256_add_epi32(acc,
+                             _mm256_madd_epi16(_mm256_maddubs_epi16(hi, loadu(q8 + 64 * c + 32)), _mm256_set1_epi16(sc[2 * c + 1])));
+    }
+    sum += dy * (half(a) * static_cast<float>(hsum_i32(acc)) - half(a + 2) * static_cast<float>(summ));
+  }
+  return sum;
+}
+
+// Q2_K / Q3_K: value 128h + 32j + l is bit pair j of qs[32h + l]; groups
+// of 16 values, two per 32 (lanes 0..7 and 8..15 of a maddubs result).
+inline __m256i group_scales(int lo, int hi) {
+  return _mm256_set_m128i(_mm_set1_epi16(static_cast<short>(hi)), _mm_set1_epi16(static_cast<short>(lo)));
+}
+
+float dot_q2_k_q8_k(int64_t n, const void* w, const void* x) {
+  const auto* a = static_cast<const uint8_t*>(w);
+  const auto* b = static_cast<const uint8_t*>(x);
+  const __m256i m2 = _mm256_set1_epi8(0x03);
+  float sum = 0;
+  for (int64_t i = 0; i < n / kQK_K; ++i, a += sizeof(BlockQ2_K), b += sizeof(BlockQ8_K)) {
+    prefetch_block(a, sizeof(BlockQ2_K));
+    const uint8_t* scales = a + offsetof(BlockQ2_K, scales);
+    const int8_t* q8 = reinterpret_cast<const int8_t*>(b + offsetof(BlockQ8_K, qs));
+    int16_t bsums[16];
+    std::memcpy(bsums, b + offsetof(BlockQ8_K, bsums), sizeof bsums);
+    float dy;
+    std::memcpy(&dy, b, 4);
+    int summ = 0;
+    for (int g = 0; g < 16; ++g) summ += (scales[g] >> 4) * bsums[g];
+    __m256i acc = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const __m256i v = loadu(a + offsetof(BlockQ2_K, qs) + 32 * h);
+      for (int j = 0; j < 4; ++j) {
+        const int g = 8 * h + 2 * j;
+        const __m256i q = _mm256_and_si256(_mm256_srli_epi16(v, 2 * j), m2);
+        const __m256i p = _mm256_maddubs_epi16(q, loadu(q8 + 128 * h + 32 * j));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, group_scales(scales[g] & 0xF, scales[g + 1] & 0xF)));
+      }
+    }
+    sum += dy * (half(a + offsetof(BlockQ2_K, d)) * static_cast<float>(hsum_i32(acc)) -
+                 half(a + offsetof(BlockQ2_K, dmin)) * static_cast<float>(summ));
+  }
+  return sum;
+}
+
+float dot_q3_k_q8_k(int64_t n, const void* w, const void* x) {
+  const auto* a = static_cast<const uint8_t*>(w);
+  const auto* b = static_cast<const uint8_t*>(x);
+  const __m256i m2 = _mm256_set1_epi8(0x03), one = _mm256_set1_epi8(1);
+  float sum = 0;
+  for (int64_t i = 0; i < n / kQK_K; ++i, a += sizeof(BlockQ3_K), b += sizeof(BlockQ8_K)) {
+    prefetch_block(a, sizeof(BlockQ3_K));
+    int8_t sc[16];
+    unpack_scales_q3_k(a + offsetof(BlockQ3_K, scales), sc);
+    const int8_t* q8 = reinterpret_cast<const int8_t*>(b + offsetof(BlockQ8_K, qs));
+    int16_t bsums[16];
+    std::memcpy(bsums, b + offsetof(BlockQ8_K, bsums), sizeof bsums);
+    float dy;
+    std::memcpy(&dy, b, 4);
+    int bias = 0;  // the -4 offset: 4 * sum_g sc_g * sum_g(x)
+    for (int g = 0; g < 16; ++g) bias += sc[g] * bsums[g];
+    const __m256i hm = loadu(a + offsetof(BlockQ3_K, hmask));
+    __m256i acc = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const __m256i v = loadu(a + offsetof(BlockQ3_K, qs) + 32 * h);
+      for (int j = 0; j < 4; ++j) {
+        const int g = 8 * h + 2 * j;
+        const __m256i hb = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, 4 * h + j), one), 2);
+        const __m256i q = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 2 * j), m2), hb);
+        const __m256i p = _mm256_maddubs_epi16(q, loadu(q8 + 128 * h + 32 * j));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, group_scales(sc[g], sc[g + 1])));
+      }
+    }
+    sum += half(a + offsetof(BlockQ3_K, d)) * dy * static_cast<float>(hsum_i32(acc) - 4 * bias);
   }
   return sum;
 }
