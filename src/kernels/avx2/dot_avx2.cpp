@@ -5,6 +5,7 @@
 // no header inline function is emitted with AVX2 instructions.
 #include <cstddef>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/avx2/dot_avx2.h"
 #include "tensor/blocks.h"
@@ -151,15 +152,19 @@ float dot_q8_0_q8_0(int64_t n, const void* w, const void* x) {
   return hsum(acc);
 }
 
-float dot_q4_k_q8_k(int64_t n, const void* w, const void* x) {
-  const auto* a = static_cast<const uint8_t*>(w);
-  const auto* b = static_cast<const uint8_t*>(x);
-  const __m256i mask = _mm256_set1_epi8(0x0F);
+namespace {
+
+// Q4_K, and Q5_K (kFifth: a fifth bit per value, bit j of qh[l] for
+// sub-block j, value l).
+template <bool kFifth>
+float dot_k45(int64_t n, const uint8_t* a, const uint8_t* b) {
+  using Block = std::conditional_t<kFifth, BlockQ5_K, BlockQ4_K>;
+  const __m256i mask = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
   float sum = 0;
-  for (int64_t i = 0; i < n / kQK_K; ++i, a += sizeof(BlockQ4_K), b += sizeof(BlockQ8_K)) {
-    prefetch_block(a, sizeof(BlockQ4_K));
-    const uint8_t* scales = a + offsetof(BlockQ4_K, scales);
-    const uint8_t* qs = a + offsetof(BlockQ4_K, qs);
+  for (int64_t i = 0; i < n / kQK_K; ++i, a += sizeof(Block), b += sizeof(BlockQ8_K)) {
+    prefetch_block(a, sizeof(Block));
+    const uint8_t* scales = a + offsetof(Block, scales);
+    const uint8_t* qs = a + offsetof(Block, qs);
     const int8_t* q8 = reinterpret_cast<const int8_t*>(b + offsetof(BlockQ8_K, qs));
     int16_t bsums[16];
     std::memcpy(bsums, b + offsetof(BlockQ8_K, bsums), sizeof bsums);
@@ -171,11 +176,16 @@ float dot_q4_k_q8_k(int64_t n, const void* w, const void* x) {
       unpack_scale_min_k4(j, scales, &sc[j], &mn[j]);
       summ += mn[j] * (bsums[2 * j] + bsums[2 * j + 1]);
     }
+    const __m256i qh = kFifth ? loadu(a + offsetof(BlockQ5_K, qh)) : _mm256_setzero_si256();
     __m256i acc = _mm256_setzero_si256();
     for (int c = 0; c < 4; ++c) {  // 64 values: sub-blocks 2c (low nibbles) and 2c+1 (high)
       const __m256i q = loadu(qs + 32 * c);
-      const __m256i lo = _mm256_and_si256(q, mask);
-      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), mask);
+      __m256i lo = _mm256_and_si256(q, mask);
+      __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), mask);
+      if (kFifth) {
+        lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));
+        hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));
+      }
       const __m256i plo = _mm256_maddubs_epi16(lo, loadu(q8 + 64 * c));
       const __m256i phi = _mm256_maddubs_epi16(hi, loadu(q8 + 64 * c + 32));
       acc = _mm256_add_epi32(acc, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * c])));
@@ -184,6 +194,16 @@ float dot_q4_k_q8_k(int64_t n, const void* w, const void* x) {
     sum += dy * (half(a) * static_cast<float>(hsum_i32(acc)) - half(a + 2) * static_cast<float>(summ));
   }
   return sum;
+}
+
+}  // namespace
+
+float dot_q4_k_q8_k(int64_t n, const void* w, const void* x) {
+  return dot_k45<false>(n, static_cast<const uint8_t*>(w), static_cast<const uint8_t*>(x));
+}
+
+float dot_q5_k_q8_k(int64_t n, const void* w, const void* x) {
+  return dot_k45<true>(n, static_cast<const uint8_t*>(w), static_cast<const uint8_t*>(x));
 }
 
 float dot_q6_k_q8_k(int64_t n, const void* w, const void* x) {
@@ -286,42 +306,6 @@ float dot_q5_1_q8_1(int64_t n, const void* w, const void* x) {
     mins += half(a + 2) * half(b + 2);
   }
   return hsum(acc) + mins;
-}
-
-float dot_q5_k_q8_k(int64_t n, const void* w, const void* x) {
-  const auto* a = static_cast<const uint8_t*>(w);
-  const auto* b = static_cast<const uint8_t*>(x);
-  const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
-  float sum = 0;
-  for (int64_t i = 0; i < n / kQK_K; ++i, a += sizeof(BlockQ5_K), b += sizeof(BlockQ8_K)) {
-    prefetch_block(a, sizeof(BlockQ5_K));
-    const uint8_t* scales = a + offsetof(BlockQ5_K, scales);
-    const int8_t* q8 = reinterpret_cast<const int8_t*>(b + offsetof(BlockQ8_K, qs));
-    int16_t bsums[16];
-    std::memcpy(bsums, b + offsetof(BlockQ8_K, bsums), sizeof bsums);
-    float dy;
-    std::memcpy(&dy, b, 4);
-    uint8_t sc[8], mn[8];
-    int summ = 0;
-    for (int j = 0; j < 8; ++j) {
-      unpack_scale_min_k4(j, scales, &sc[j], &mn[j]);
-      summ += mn[j] * (bsums[2 * j] + bsums[2 * j + 1]);
-    }
-    const __m256i qh = loadu(a + offsetof(BlockQ5_K, qh));  // bit j of qh[l]: sub-block j
-    __m256i acc = _mm256_setzero_si256();
-    for (int c = 0; c < 4; ++c) {
-      const __m256i q = loadu(a + offsetof(BlockQ5_K, qs) + 32 * c);
-      const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4);
-      const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4);
-      const __m256i lo = _mm256_or_si256(_mm256_and_si256(q, m4), h0);
-      const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), h1);
-      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, loadu(q8 + 64 * c)), _mm256_set1_epi16(sc[2 * c])));
-      acc = _mm256_add_epi32(acc,
-                             _mm256_madd_epi16(_mm256_maddubs_epi16(hi, loadu(q8 + 64 * c + 32)), _mm256_set1_epi16(sc[2 * c + 1])));
-    }
-    sum += dy * (half(a) * static_cast<float>(hsum_i32(acc)) - half(a + 2) * static_cast<float>(summ));
-  }
-  return sum;
 }
 
 // Q2_K / Q3_K: value 128h + 32j + l is bit pair j of qs[32h + l]; groups
