@@ -29,6 +29,11 @@ ModelNeeds estimate_needs(const Hparams& hp, uint64_t weight_bytes, int64_t num_
   // plus quantized activations (at most 4 bytes a value) and attention scores per thread
   n.compute_bytes = sat_add(sat_add(sat_mul(sat_mul(b, per_token), 4), sat_mul(sat_mul(b, ff), 4)),
                             sat_mul(sat_mul(u(n_threads), sat_add(u(num_ctx), sat_add(qw, aw))), 4));
+  // plus each thread's kernel buffers (kernels/avx512): a packed panel of 32
+  // decoded rows (32 bytes a value, with its int32 view), a float panel of
+  // 32 rows (128 bytes a value), and a float copy of a chunk of F16/BF16
+  // activation rows (2 MiB).
+  n.compute_bytes = sat_add(n.compute_bytes, sat_mul(u(n_threads), sat_add(sat_mul(192, ff), uint64_t{2} << 20)));
   n.output_bytes = sat_mul(u(hp.n_vocab), 4);
   return n;
 }
