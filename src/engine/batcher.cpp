@@ -45,17 +45,19 @@ void DecodeBatcher::step(Context& ctx, int32_t token, float* logits) {
   queue_.push_back(&me);
   cv_.notify_all();  // a leader gathering steps may be waiting for this one
   while (!me.done) {
-    if (busy_) {
+    // A prompt waiting to be evaluated goes first: decoders that keep
+    // queueing steps would otherwise never leave it a gap.
+    if (busy_ || exclusive_waiting_ > 0) {
       cv_.wait(lock);
       continue;
     }
     // Lead a pass: first give the other decoding sequences a moment to
     // queue their steps (they are sampling from the previous pass).
     const auto until = std::chrono::steady_clock::now() + kGather;
-    while (static_cast<int>(queue_.size()) < active_ && !busy_) {
+    while (static_cast<int>(queue_.size()) < active_ && !busy_ && exclusive_waiting_ == 0) {
       if (cv_.wait_until(lock, until) == std::cv_status::timeout) break;
     }
-    if (busy_ || me.done) continue;  // someone else led meanwhile
+    if (busy_ || me.done || exclusive_waiting_ > 0) continue;  // someone else goes first
     std::vector<Request*> batch;
     batch.swap(queue_);
     busy_ = true;
@@ -72,7 +74,10 @@ void DecodeBatcher::step(Context& ctx, int32_t token, float* logits) {
 
 void DecodeBatcher::exclusive(const std::function<void()>& fn) {
   std::unique_lock<std::mutex> lock(mu_);
+  ++exclusive_waiting_;
+  cv_.notify_all();  // a leader gathering steps yields to it
   cv_.wait(lock, [&] { return !busy_; });
+  --exclusive_waiting_;
   busy_ = true;
   lock.unlock();
   fn();

@@ -8,7 +8,8 @@
 // no pass is running it leads one with every queued step (waiting a moment
 // for the other active sequences, which are sampling their previous
 // token), else it waits for a leader to take it. Prompt evaluation and
-// other whole-model work run alone through exclusive().
+// other whole-model work run alone through exclusive(), ahead of the next
+// pass (so a new request is not starved by sequences already decoding).
 #pragma once
 
 #include <chrono>
@@ -69,6 +70,7 @@ class DecodeBatcher {
   std::vector<Request*> queue_;
   bool busy_ = false;
   int active_ = 0;
+  int exclusive_waiting_ = 0;  // prompt evaluations waiting: they go before the next pass
   uint64_t steps_ = 0, passes_ = 0;
   std::vector<Context*> ctxs_;     // the leader's scratch, under busy_
   std::vector<int32_t> tokens_;

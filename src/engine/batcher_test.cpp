@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <latch>
 #include <thread>
@@ -122,6 +123,32 @@ TEST(Batcher, ConcurrentGenerationsShareForwardPasses) {
   // Four sequences decoding at once share passes (how many depends on how
   // their prompt evaluations interleave with the first steps).
   EXPECT_LT(batcher.passes() * 4, batcher.steps() * 3) << batcher.passes() << " passes for " << batcher.steps() << " steps";
+}
+
+// A prompt evaluation (exclusive) that arrives while another sequence
+// decodes step after step gets its turn at the next pass, not after the
+// decoder has finished.
+TEST(Batcher, ExclusiveWorkIsNotStarvedByDecoding) {
+  Loaded l = open(std::string(FOLIO_MODELS_DIR) + "/stories260K.gguf");
+  const Model& m = *l.model;
+  DecodeBatcher batcher(m);
+  Context ctx(m.hparams(), 512, 1);
+  constexpr int kSteps = 400;
+  std::atomic<int> done{0};
+  std::thread decoder([&] {
+    const DecodeBatcher::Session session(&batcher);
+    std::vector<float> logits(static_cast<size_t>(m.hparams().n_vocab));
+    for (int i = 0; i < kSteps; ++i) {
+      batcher.step(ctx, 1 + i % 100, logits.data());
+      done = i + 1;
+    }
+  });
+  while (done < 10) std::this_thread::yield();
+  int seen = -1;
+  batcher.exclusive([&] { seen = done; });
+  decoder.join();
+  EXPECT_GE(seen, 10);
+  EXPECT_LT(seen, kSteps / 2) << "the exclusive work waited for the decoder";
 }
 
 }  // namespace

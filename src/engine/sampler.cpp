@@ -1,5 +1,7 @@
 #include "engine/sampler.h"
 
+#include "base/check.h"
+
 #include <limits>
 
 #include <algorithm>
@@ -20,12 +22,16 @@ void Sampler::apply_penalties(const std::vector<int32_t>& history) {
                                              : std::min(history.size(), static_cast<size_t>(o_.repeat_last_n));
   std::unordered_map<int32_t, int> count;
   for (size_t i = history.size() - window; i < history.size(); ++i) ++count[history[i]];
-  for (Candidate& c : cand_) {
-    auto it = count.find(c.id);
-    if (it == count.end()) continue;
+  // cand_ is still in id order (draw() just filled it): touch only the
+  // tokens of the window, not the whole vocabulary (128K lookups a token
+  // cost milliseconds).
+  for (const auto& [id, n] : count) {
+    if (id < 0 || static_cast<size_t>(id) >= cand_.size()) continue;
+    Candidate& c = cand_[static_cast<size_t>(id)];
+    FOLIO_CHECK(c.id == id);
     // ref: CTRL (Keskar et al. 2019) repetition penalty as llama.cpp applies it
     c.logit = c.logit <= 0 ? c.logit * o_.repeat_penalty : c.logit / o_.repeat_penalty;
-    c.logit -= static_cast<float>(it->second) * o_.frequency_penalty + o_.presence_penalty;
+    c.logit -= static_cast<float>(n) * o_.frequency_penalty + o_.presence_penalty;
   }
 }
 
