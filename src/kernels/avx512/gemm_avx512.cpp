@@ -693,7 +693,7 @@ struct KGemv {
       a[t] = &prepared[t];
     }
     switch (nt) {
-      case 1: return all_rows<4, 1>(n, w, ws, nr, a, y, ys);
+      case 1: return all_rows<3, 1>(n, w, ws, nr, a, y, ys);
       case 2: return all_rows<2, 2>(n, w, ws, nr, a, y, ys);
       case 3: return all_rows<2, 3>(n, w, ws, nr, a, y, ys);
       default: return all_rows<2, 4>(n, w, ws, nr, a, y, ys);
