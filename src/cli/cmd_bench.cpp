@@ -201,10 +201,13 @@ int run_bench(const BenchCli& c) {
       opts.num_ctx = std::max<int64_t>(std::max(max_p, max_n), 16);
       opts.num_thread = nt;
       opts.num_batch = c.batch;
-      auto loaded = load_for_inference(path, opts);
+      // Planned with a KV cache per parallel sequence, so a test that cannot
+      // fit is refused up front like any load.
+      auto loaded = load_for_inference(path, opts, *std::max_element(c.parallel.begin(), c.parallel.end()));
       if (!loaded.ok()) return fail(loaded.error().message);
       if (loaded->n_ctx < std::max(max_p, max_n)) {
-        return fail(path + ": the model's context (" + std::to_string(loaded->n_ctx) + ") is shorter than the test");
+        return fail(path + ": the model's context (" + std::to_string(loaded->n_ctx) +
+                    " tokens) is shorter than the test; lower -p/-n");
       }
       auto ctx = loaded->new_context();
       if (!ctx.ok()) return fail(ctx.error().message);

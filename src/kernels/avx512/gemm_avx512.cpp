@@ -111,9 +111,6 @@ struct DecodeQ8_0 {
 
 template <class G>
 struct LegacyGemv;
-struct GroupQ4_0;
-struct GroupQ5_0;
-struct GroupQ8_0;
 
 // Q5_0: Q4_0's nibbles with a fifth bit per value from the 32-bit qh
 // (bit j: value j), q in 0..31 for q - 16.
@@ -213,22 +210,39 @@ struct GroupQ8_0 : ActLayoutQ8_0 {
   }
 };
 
-struct GroupQ4_0 : ActLayoutQ8_0 {
-  static constexpr size_t kBytes = sizeof(BlockQ4_0);
+// The 16 qs bytes of up to 4 blocks side by side (missing blocks zero).
+FOLIO_INLINE __m512i gather_qs(const uint8_t* p, size_t stride, int count) {
+  __m512i z = _mm512_castsi128_si512(load128(p));
+  z = _mm512_inserti32x4(z, count > 1 ? load128(p + stride) : _mm_setzero_si128(), 1);
+  z = _mm512_inserti32x4(z, count > 2 ? load128(p + 2 * stride) : _mm_setzero_si128(), 2);
+  return _mm512_inserti32x4(z, count > 3 ? load128(p + 3 * stride) : _mm_setzero_si128(), 3);
+}
+
+// The nibble types (Q4_0, Q5_0, Q4_1, Q5_1) in groups of four blocks: the
+// low nibbles of the four ([b0 | b1 | b2 | b3], values 0..15 of each) and
+// the high nibbles, with the fifth bits from qh (kQhAt >= 0) at bit 4.
+// Block layout: f16 d at 0, the min (if any) at 2, qh at kQhAt, qs at kQsAt.
+template <class Block, class Act, size_t kQsAt, int kQhAt, char kOff>
+struct NibbleGroup : Act {
+  static constexpr size_t kBytes = sizeof(Block);
   static constexpr int kGroup = 4, kVecs = 2;
-  static constexpr char kOffset = 8;
-  // The 16 qs bytes of up to 4 blocks side by side (missing blocks zero).
-  static FOLIO_INLINE __m512i gather_qs(const uint8_t* p, size_t stride, int count) {
-    __m512i z = _mm512_castsi128_si512(load128(p));
-    z = _mm512_inserti32x4(z, count > 1 ? load128(p + stride) : _mm_setzero_si128(), 1);
-    z = _mm512_inserti32x4(z, count > 2 ? load128(p + 2 * stride) : _mm_setzero_si128(), 2);
-    return _mm512_inserti32x4(z, count > 3 ? load128(p + 3 * stride) : _mm_setzero_si128(), 3);
-  }
+  static constexpr char kOffset = kOff;
   static FOLIO_INLINE void decode(const uint8_t* p, int count, __m512i (&w)[kVecs]) {
-    const __m512i q = gather_qs(p + 2, kBytes, count);
+    const __m512i q = gather_qs(p + kQsAt, kBytes, count);
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     w[0] = _mm512_and_si512(q, m4);
     w[1] = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+    if constexpr (kQhAt >= 0) {
+      uint64_t lo = 0, hi = 0;  // fifth bits of values 0..15 / 16..31 of each block, 16 per block
+      for (int k = 0; k < count; ++k) {
+        const auto qh = static_cast<uint32_t>(i32_at(p + k * kBytes + kQhAt));
+        lo |= static_cast<uint64_t>(qh & 0xFFFF) << (16 * k);
+        hi |= static_cast<uint64_t>(qh >> 16) << (16 * k);
+      }
+      const __m512i b4 = _mm512_set1_epi8(0x10);
+      w[0] = _mm512_or_si512(w[0], _mm512_and_si512(_mm512_movm_epi8(lo), b4));
+      w[1] = _mm512_or_si512(w[1], _mm512_and_si512(_mm512_movm_epi8(hi), b4));
+    }
   }
   static FOLIO_INLINE void act(const uint8_t* q, size_t stride, int count, __m512i (&x)[kVecs]) {
     x[0] = gather_qs(q, stride, count);
@@ -239,67 +253,12 @@ struct GroupQ4_0 : ActLayoutQ8_0 {
   }
 };
 
-struct GroupQ5_0 : ActLayoutQ8_0 {
-  static constexpr size_t kBytes = sizeof(BlockQ5_0);
-  static constexpr int kGroup = 4, kVecs = 2;
-  static constexpr char kOffset = 16;
-  static FOLIO_INLINE void decode(const uint8_t* p, int count, __m512i (&w)[kVecs]) {
-    const __m512i q = GroupQ4_0::gather_qs(p + 6, kBytes, count);
-    const __m512i m4 = _mm512_set1_epi8(0x0F), b4 = _mm512_set1_epi8(0x10);
-    uint64_t lo = 0, hi = 0;  // fifth bits of values 0..15 / 16..31 of each block, 16 per block
-    for (int k = 0; k < count; ++k) {
-      const auto qh = static_cast<uint32_t>(i32_at(p + k * kBytes + 2));
-      lo |= static_cast<uint64_t>(qh & 0xFFFF) << (16 * k);
-      hi |= static_cast<uint64_t>(qh >> 16) << (16 * k);
-    }
-    w[0] = _mm512_or_si512(_mm512_and_si512(q, m4), _mm512_and_si512(_mm512_movm_epi8(lo), b4));
-    w[1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(q, 4), m4), _mm512_and_si512(_mm512_movm_epi8(hi), b4));
-  }
-  static FOLIO_INLINE void act(const uint8_t* q, size_t stride, int count, __m512i (&x)[kVecs]) {
-    GroupQ4_0::act(q, stride, count, x);
-  }
-  static FOLIO_INLINE __m512i scale_index(int j) { return GroupQ4_0::scale_index(j); }
-};
-
-// Q4_1 / Q5_1: x = d * q + m, q unsigned (no offset), with Q8_1
+// Q4_0 / Q5_0: x = d (q - 8 or 16). Q4_1 / Q5_1: x = d q + m, with Q8_1
 // activations: dot = d dx sum(q x) + m s (s: the activation's d * sum).
-struct GroupQ4_1 : ActLayoutQ8_1 {
-  static constexpr size_t kBytes = sizeof(BlockQ4_1);
-  static constexpr int kGroup = 4, kVecs = 2;
-  static constexpr char kOffset = 0;
-  static FOLIO_INLINE void decode(const uint8_t* p, int count, __m512i (&w)[kVecs]) {
-    const __m512i q = GroupQ4_0::gather_qs(p + 4, kBytes, count);
-    const __m512i m4 = _mm512_set1_epi8(0x0F);
-    w[0] = _mm512_and_si512(q, m4);
-    w[1] = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
-  }
-  static FOLIO_INLINE void act(const uint8_t* q, size_t stride, int count, __m512i (&x)[kVecs]) {
-    GroupQ4_0::act(q, stride, count, x);
-  }
-  static FOLIO_INLINE __m512i scale_index(int j) { return GroupQ4_0::scale_index(j); }
-};
-
-struct GroupQ5_1 : ActLayoutQ8_1 {
-  static constexpr size_t kBytes = sizeof(BlockQ5_1);
-  static constexpr int kGroup = 4, kVecs = 2;
-  static constexpr char kOffset = 0;
-  static FOLIO_INLINE void decode(const uint8_t* p, int count, __m512i (&w)[kVecs]) {
-    const __m512i q = GroupQ4_0::gather_qs(p + 8, kBytes, count);
-    const __m512i m4 = _mm512_set1_epi8(0x0F), b4 = _mm512_set1_epi8(0x10);
-    uint64_t lo = 0, hi = 0;
-    for (int k = 0; k < count; ++k) {
-      const auto qh = static_cast<uint32_t>(i32_at(p + k * kBytes + 4));
-      lo |= static_cast<uint64_t>(qh & 0xFFFF) << (16 * k);
-      hi |= static_cast<uint64_t>(qh >> 16) << (16 * k);
-    }
-    w[0] = _mm512_or_si512(_mm512_and_si512(q, m4), _mm512_and_si512(_mm512_movm_epi8(lo), b4));
-    w[1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(q, 4), m4), _mm512_and_si512(_mm512_movm_epi8(hi), b4));
-  }
-  static FOLIO_INLINE void act(const uint8_t* q, size_t stride, int count, __m512i (&x)[kVecs]) {
-    GroupQ4_0::act(q, stride, count, x);
-  }
-  static FOLIO_INLINE __m512i scale_index(int j) { return GroupQ4_0::scale_index(j); }
-};
+using GroupQ4_0 = NibbleGroup<BlockQ4_0, ActLayoutQ8_0, 2, -1, 8>;
+using GroupQ5_0 = NibbleGroup<BlockQ5_0, ActLayoutQ8_0, 6, 2, 16>;
+using GroupQ4_1 = NibbleGroup<BlockQ4_1, ActLayoutQ8_1, 4, -1, 0>;
+using GroupQ5_1 = NibbleGroup<BlockQ5_1, ActLayoutQ8_1, 8, 4, 0>;
 
 template <class G>
 struct LegacyGemv {

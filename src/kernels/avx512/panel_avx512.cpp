@@ -36,72 +36,34 @@ constexpr int kPanelRows = 16;
 
 // kOffset > 0: m = kOffset * s exactly, so the offset is taken out of the
 // integer sum (as the reference does) instead of subtracted in float.
-struct RowQ4_0 {
+// The nibble types: Q4_0 / Q5_0 (x = d (q - offset)) and Q4_1 / Q5_1
+// (x = d q + min, with Q8_1 activations). Block layout: f16 d at 0, the min
+// (kMin) at 2, qh at kQhAt (>= 0: a fifth bit per value), qs at kQsAt.
+template <class Block, size_t kQsAt, int kQhAt, int kOff, bool kMin>
+struct RowNibbles {
   static constexpr int kB = 32;
-  static constexpr int kOffset = 8;
-  static void decode(const uint8_t* row, int64_t n, uint8_t* u, float* s, float* m) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-    for (int64_t b = 0; b < n / 32; ++b) {
-      const uint8_t* p = row + b * sizeof(BlockQ4_0);
-      const __m128i v = load128(p + 2);
-      const __m256i y = _mm256_inserti128_si256(_mm256_castsi128_si256(v), _mm_srli_epi16(v, 4), 1);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + 32 * b), _mm256_and_si256(y, m4));
-      s[b] = half(p);
-      m[b] = 8 * s[b];
-    }
-  }
-};
-
-struct RowQ5_0 {
-  static constexpr int kB = 32;
-  static constexpr int kOffset = 16;
+  static constexpr int kOffset = kOff;
   static void decode(const uint8_t* row, int64_t n, uint8_t* u, float* s, float* m) {
     const __m256i m4 = _mm256_set1_epi8(0x0F), b4 = _mm256_set1_epi8(0x10);
     for (int64_t b = 0; b < n / 32; ++b) {
-      const uint8_t* p = row + b * sizeof(BlockQ5_0);
-      const __m128i v = load128(p + 6);
-      const __m256i y = _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(v), _mm_srli_epi16(v, 4), 1), m4);
-      const __m256i high = _mm256_and_si256(_mm256_movm_epi8(static_cast<__mmask32>(static_cast<uint32_t>(i32_at(p + 2)))), b4);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + 32 * b), _mm256_or_si256(y, high));
+      const uint8_t* p = row + b * sizeof(Block);
+      const __m128i v = load128(p + kQsAt);
+      __m256i y = _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(v), _mm_srli_epi16(v, 4), 1), m4);
+      if constexpr (kQhAt >= 0) {
+        const auto bits = static_cast<__mmask32>(static_cast<uint32_t>(i32_at(p + kQhAt)));
+        y = _mm256_or_si256(y, _mm256_and_si256(_mm256_movm_epi8(bits), b4));
+      }
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + 32 * b), y);
       s[b] = half(p);
-      m[b] = 16 * s[b];
+      m[b] = kMin ? -half(p + 2) : static_cast<float>(kOff) * s[b];
     }
   }
 };
 
-// Q4_1 / Q5_1: x = d * q + m (m: the block's min), with Q8_1 activations.
-struct RowQ4_1 {
-  static constexpr int kB = 32;
-  static constexpr int kOffset = 0;
-  static void decode(const uint8_t* row, int64_t n, uint8_t* u, float* s, float* m) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-    for (int64_t b = 0; b < n / 32; ++b) {
-      const uint8_t* p = row + b * sizeof(BlockQ4_1);
-      const __m128i v = load128(p + 4);
-      const __m256i y = _mm256_inserti128_si256(_mm256_castsi128_si256(v), _mm_srli_epi16(v, 4), 1);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + 32 * b), _mm256_and_si256(y, m4));
-      s[b] = half(p);
-      m[b] = -half(p + 2);
-    }
-  }
-};
-
-struct RowQ5_1 {
-  static constexpr int kB = 32;
-  static constexpr int kOffset = 0;
-  static void decode(const uint8_t* row, int64_t n, uint8_t* u, float* s, float* m) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F), b4 = _mm256_set1_epi8(0x10);
-    for (int64_t b = 0; b < n / 32; ++b) {
-      const uint8_t* p = row + b * sizeof(BlockQ5_1);
-      const __m128i v = load128(p + 8);
-      const __m256i y = _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(v), _mm_srli_epi16(v, 4), 1), m4);
-      const __m256i high = _mm256_and_si256(_mm256_movm_epi8(static_cast<__mmask32>(static_cast<uint32_t>(i32_at(p + 4)))), b4);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + 32 * b), _mm256_or_si256(y, high));
-      s[b] = half(p);
-      m[b] = -half(p + 2);
-    }
-  }
-};
+using RowQ4_0 = RowNibbles<BlockQ4_0, 2, -1, 8, false>;
+using RowQ5_0 = RowNibbles<BlockQ5_0, 6, 2, 16, false>;
+using RowQ4_1 = RowNibbles<BlockQ4_1, 4, -1, 0, true>;
+using RowQ5_1 = RowNibbles<BlockQ5_1, 8, 4, 0, true>;
 
 struct RowQ8_0 {
   static constexpr int kB = 32;
@@ -585,58 +547,27 @@ void gemm_float(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x
 
 }  // namespace
 
-void panel_q4_0_q8_0(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
-                     size_t ys) {
-  gemm<RowQ4_0, ActQ8_0>(n, w, ws, nr, x, xs, nt, y, ys);
-}
-void panel_q5_0_q8_0(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
-                     size_t ys) {
-  gemm<RowQ5_0, ActQ8_0>(n, w, ws, nr, x, xs, nt, y, ys);
-}
-void panel_q4_1_q8_1(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
-                     size_t ys) {
-  gemm<RowQ4_1, ActQ8_1>(n, w, ws, nr, x, xs, nt, y, ys);
-}
-void panel_q5_1_q8_1(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
-                     size_t ys) {
-  gemm<RowQ5_1, ActQ8_1>(n, w, ws, nr, x, xs, nt, y, ys);
-}
-void panel_q8_0_q8_0(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
-                     size_t ys) {
-  gemm<RowQ8_0, ActQ8_0>(n, w, ws, nr, x, xs, nt, y, ys);
-}
-void panel_q4_k_q8_k(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
-                     size_t ys) {
-  gemm<RowQ4_K, ActQ8_K<32>>(n, w, ws, nr, x, xs, nt, y, ys);
-}
-void panel_q6_k_q8_k(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
-                     size_t ys) {
-  gemm<RowQ6_K, ActQ8_K<16>>(n, w, ws, nr, x, xs, nt, y, ys);
-}
-void panel_q5_k_q8_k(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
-                     size_t ys) {
-  gemm<RowQ5_K, ActQ8_K<32>>(n, w, ws, nr, x, xs, nt, y, ys);
-}
-void panel_q3_k_q8_k(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
-                     size_t ys) {
-  gemm<RowQ3_K, ActQ8_K<16>>(n, w, ws, nr, x, xs, nt, y, ys);
-}
-void panel_q2_k_q8_k(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
-                     size_t ys) {
-  gemm<RowQ2_K, ActQ8_K<16>>(n, w, ws, nr, x, xs, nt, y, ys);
-}
-void panel_f16_f16(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
-                   size_t ys) {
-  gemm_float<2>(n, w, ws, nr, x, xs, nt, y, ys);
-}
-void panel_bf16_bf16(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
-                     size_t ys) {
-  gemm_float<2, true>(n, w, ws, nr, x, xs, nt, y, ys);
-}
-void panel_f32_f32(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
-                   size_t ys) {
-  gemm_float<4>(n, w, ws, nr, x, xs, nt, y, ys);
-}
+#define FOLIO_PANEL_DEF(name, ...)                                                                           \
+  void name(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y, \
+            size_t ys) {                                                                                     \
+    __VA_ARGS__(n, w, ws, nr, x, xs, nt, y, ys);                                                             \
+  }
+
+FOLIO_PANEL_DEF(panel_q4_0_q8_0, gemm<RowQ4_0, ActQ8_0>)
+FOLIO_PANEL_DEF(panel_q5_0_q8_0, gemm<RowQ5_0, ActQ8_0>)
+FOLIO_PANEL_DEF(panel_q4_1_q8_1, gemm<RowQ4_1, ActQ8_1>)
+FOLIO_PANEL_DEF(panel_q5_1_q8_1, gemm<RowQ5_1, ActQ8_1>)
+FOLIO_PANEL_DEF(panel_q8_0_q8_0, gemm<RowQ8_0, ActQ8_0>)
+FOLIO_PANEL_DEF(panel_q4_k_q8_k, gemm<RowQ4_K, ActQ8_K<32>>)
+FOLIO_PANEL_DEF(panel_q6_k_q8_k, gemm<RowQ6_K, ActQ8_K<16>>)
+FOLIO_PANEL_DEF(panel_q5_k_q8_k, gemm<RowQ5_K, ActQ8_K<32>>)
+FOLIO_PANEL_DEF(panel_q3_k_q8_k, gemm<RowQ3_K, ActQ8_K<16>>)
+FOLIO_PANEL_DEF(panel_q2_k_q8_k, gemm<RowQ2_K, ActQ8_K<16>>)
+FOLIO_PANEL_DEF(panel_f16_f16, gemm_float<2>)
+FOLIO_PANEL_DEF(panel_bf16_bf16, gemm_float<2, true>)
+FOLIO_PANEL_DEF(panel_f32_f32, gemm_float<4>)
+
+#undef FOLIO_PANEL_DEF
 
 }  // namespace folio::avx512
 
