@@ -343,7 +343,10 @@ Result<uint64_t> Store::prune(std::chrono::seconds min_age) {
     if (!blob && entry.rfind(".quantize-", 0) != 0) continue;
     struct stat st;
     if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    if (now - st.st_mtime < min_age.count()) continue;  // maybe uploaded for a create about to come
+    // Maybe uploaded for a create about to come. (No age asked: no check; a
+    // file's coarse timestamp can be a tick ahead of time() and would read
+    // as not yet old enough.)
+    if (min_age.count() > 0 && now - st.st_mtime < min_age.count()) continue;
     if (::unlink(path.c_str()) == 0) freed += static_cast<uint64_t>(st.st_size);
   }
   return freed;
