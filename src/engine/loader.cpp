@@ -139,6 +139,9 @@ Result<LoadedModel> load_planned(LoadedModel m) {
     m.readahead = std::make_unique<ReadAhead>(*m.file);
     m.model->set_readahead(m.readahead.get());
   }
+  if (m.plan.huge_mapped) {
+    for (size_t i = 0; i < m.file->n_shards(); ++i) m.file->mapping(i).use_huge_pages();
+  }
   if (m.plan.prefetch) {
     for (size_t i = 0; i < m.file->n_shards(); ++i) m.file->mapping(i).advise_willneed(0, m.file->mapping(i).size());
   }

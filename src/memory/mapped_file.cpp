@@ -8,7 +8,10 @@
 
 #include <cerrno>
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <vector>
 
 #include "base/strings.h"
@@ -82,6 +85,8 @@ Result<MappedFile> MappedFile::open(const std::string& path, const MapOptions& o
 
   MappedFile mf;
   mf.path_ = path;
+  mf.dev_ = static_cast<uint64_t>(st.st_dev);
+  mf.ino_ = static_cast<uint64_t>(st.st_ino);
   mf.size_ = static_cast<size_t>(st.st_size);
   mf.mode_ = options.mode;
   if (mf.size_ == 0) return mf;  // nothing to map; callers see an empty span
@@ -157,6 +162,8 @@ MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
     locked_ = o.locked_;
     writable_ = o.writable_;
     map_len_ = o.map_len_;
+    dev_ = o.dev_;
+    ino_ = o.ino_;
     o.addr_ = nullptr;
     o.size_ = 0;
     o.locked_ = false;
@@ -197,6 +204,77 @@ uint64_t MappedFile::resident_bytes(uint64_t offset, uint64_t len) const {
   uint64_t pages = 0;
   for (unsigned char v : vec) pages += v & 1;
   return std::min<uint64_t>(pages * ps, len);
+}
+
+bool MappedFile::use_huge_pages(Recache recache) const {
+  if (addr_ == nullptr || mode_ != LoadMode::kMmap || locked_) return false;
+  if (::madvise(addr_, size_, MADV_HUGEPAGE) != 0) return false;
+  constexpr uintptr_t kHuge = 2u << 20;
+  const uintptr_t a = reinterpret_cast<uintptr_t>(addr_);
+  const uintptr_t begin = (a + kHuge - 1) / kHuge * kHuge, end = (a + size_) / kHuge * kHuge;
+  const bool always = recache == Recache::kAlways;
+  if (!always && (end <= begin || resident_bytes() == 0)) return true;  // nothing cached: faults read huge folios
+  // Fault one byte of each cached 2 MiB piece: a piece cached as a huge folio
+  // is then mapped whole; one cached in small folios is not.
+  uint64_t cached_pieces = 0;
+  volatile uint8_t sink = 0;
+  for (uintptr_t p = begin; p < end; p += kHuge) {
+    if (resident_bytes(p - a, kHuge) == 0) continue;
+    ++cached_pieces;
+    sink = sink + *reinterpret_cast<const volatile uint8_t*>(p);
+  }
+  if (!always && huge_mapped_bytes() >= cached_pieces * kHuge / 10 * 9) return true;
+  // Small folios in more than a tenth: map the same file again at the same address (the
+  // old page-table entries go), then drop the cached pages no process maps.
+  // Their next faults read the file again, in huge folios.
+  Fd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st;
+  if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || static_cast<uint64_t>(st.st_dev) != dev_ ||
+      static_cast<uint64_t>(st.st_ino) != ino_ || static_cast<size_t>(st.st_size) != size_) {
+    return true;  // not the same file any more: keep the mapping as it is
+  }
+  // A fresh mapping moved over the old one: if any step fails, the old
+  // mapping stays as it was.
+  void* fresh = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd.get(), 0);
+  if (fresh == MAP_FAILED) return true;
+  if (::mremap(fresh, size_, size_, MREMAP_MAYMOVE | MREMAP_FIXED, addr_) == MAP_FAILED) {
+    ::munmap(fresh, size_);
+    return true;
+  }
+  ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_DONTNEED);
+  ::madvise(addr_, size_, MADV_HUGEPAGE);
+  return true;
+}
+
+uint64_t MappedFile::huge_mapped_bytes() const {
+  if (addr_ == nullptr) return 0;
+  std::ifstream in("/proc/self/smaps");
+  if (!in) return 0;
+  std::stringstream text;
+  text << in.rdbuf();
+  const uintptr_t a = reinterpret_cast<uintptr_t>(addr_);
+  return smaps_huge_bytes(text.str(), a, a + (map_len_ ? map_len_ : size_));
+}
+
+uint64_t smaps_huge_bytes(const std::string& smaps, uintptr_t begin, uintptr_t end) {
+  uint64_t total = 0;
+  bool inside = false;
+  size_t pos = 0;
+  while (pos < smaps.size()) {
+    size_t eol = smaps.find('\n', pos);
+    if (eol == std::string::npos) eol = smaps.size();
+    const std::string line = smaps.substr(pos, eol - pos);
+    pos = eol + 1;
+    unsigned long long lo = 0, hi = 0, kb = 0;
+    char key[64];
+    if (std::sscanf(line.c_str(), "%llx-%llx ", &lo, &hi) == 2 && line.find(':') > line.find(' ')) {
+      inside = lo >= begin && lo < end;
+    } else if (inside && std::sscanf(line.c_str(), "%63[A-Za-z]: %llu kB", key, &kb) == 2) {
+      const std::string k = key;
+      if (k == "FilePmdMapped" || k == "AnonHugePages" || k == "ShmemPmdMapped") total += kb * 1024;
+    }
+  }
+  return total;
 }
 
 void MappedFile::advise_random() const {

@@ -68,6 +68,22 @@ class MappedFile {
   void advise_random() const;
   void advise_sequential() const;
 
+  // Transparent huge pages for a kMmap mapping whose file fits in RAM: marks
+  // the mapping MADV_HUGEPAGE, so faults and read-ahead fill the page cache
+  // in 2 MiB folios mapped by one page-table entry each (fewer TLB misses:
+  // matrix-vector products read 8-11% faster on the development VM). Pages
+  // the cache already holds in small folios cannot be mapped that way; when
+  // most of the file is cached like that, the mapping is replaced in place
+  // (same address, same file) and those cached pages that no process maps
+  // are dropped, so they are read again as huge folios. Best effort: returns
+  // false when the kernel refuses (THP off) and never changes the contents.
+  // kAlways replaces the mapping and drops the cache whatever it holds (tests).
+  enum class Recache { kWhenSmall, kAlways };
+  bool use_huge_pages(Recache recache = Recache::kWhenSmall) const;
+  // Bytes of this mapping now mapped by huge page-table entries
+  // (/proc/self/smaps: FilePmdMapped for files, AnonHugePages otherwise).
+  uint64_t huge_mapped_bytes() const;
+
   // Bytes of the mapping now resident in RAM (mincore; for kRead mode the
   // whole size). Does not touch the pages.
   uint64_t resident_bytes() const { return resident_bytes(0, size_); }
@@ -85,6 +101,11 @@ class MappedFile {
   bool locked_ = false;
   bool writable_ = false;
   size_t map_len_ = 0;  // bytes mapped (the size rounded up to the huge page size for hugetlb)
+  uint64_t dev_ = 0, ino_ = 0;  // the file's identity, to reopen it for use_huge_pages
 };
+
+// The huge-page bytes of the mappings that start in [begin, end) in a
+// /proc/PID/smaps text (FilePmdMapped + AnonHugePages + ShmemPmdMapped).
+uint64_t smaps_huge_bytes(const std::string& smaps, uintptr_t begin, uintptr_t end);
 
 }  // namespace folio

@@ -34,6 +34,52 @@ TEST(MappedFile, BothModesSeeTheFileBytes) {
   }
 }
 
+// use_huge_pages may replace the mapping in place and drop the file's cached
+// pages: the address and every byte must stay as they were.
+TEST(MappedFile, HugePagesKeepTheAddressAndTheBytes) {
+  TempDir dir;
+  std::vector<uint8_t> bytes((9u << 20) + 4321);
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 29 + (i >> 12));
+  testing::write_file(dir.file("f"), bytes);
+  for (auto recache : {MappedFile::Recache::kWhenSmall, MappedFile::Recache::kAlways}) {
+    auto m = MappedFile::open(dir.file("f"), {LoadMode::kMmap, false});
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    const uint8_t* addr = m->data();
+    ASSERT_EQ(0, std::memcmp(addr, bytes.data(), bytes.size()));  // cached and mapped in small pages
+    m->use_huge_pages(recache);
+    EXPECT_EQ(m->data(), addr);
+    EXPECT_EQ(0, std::memcmp(m->data(), bytes.data(), bytes.size()));
+    EXPECT_LE(m->huge_mapped_bytes(), bytes.size());
+    std::printf("  [ memory   ] %s: %.1f of %.1f MiB in huge pages\n",
+                recache == MappedFile::Recache::kAlways ? "recached" : "as cached", m->huge_mapped_bytes() / 1048576.0,
+                bytes.size() / 1048576.0);
+  }
+  // Read into memory: nothing to do, and the anonymous copy is untouched.
+  auto r = MappedFile::open(dir.file("f"), {LoadMode::kRead, false});
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->use_huge_pages(MappedFile::Recache::kAlways));
+  EXPECT_EQ(0, std::memcmp(r->data(), bytes.data(), bytes.size()));
+}
+
+TEST(MappedFile, SmapsHugeBytesCountsOnlyTheMappingsInRange) {
+  const std::string smaps =
+      "7f0000000000-7f0000400000 r--s 00000000 fe:00 1234 /models/a.gguf\n"
+      "Size:               4096 kB\n"
+      "AnonHugePages:         0 kB\n"
+      "FilePmdMapped:      2048 kB\n"
+      "VmFlags: rd sh mr mw me ms hg\n"
+      "7f0000400000-7f0000600000 r--s 00400000 fe:00 1234 /models/a.gguf\n"
+      "FilePmdMapped:      2048 kB\n"
+      "7f1000000000-7f1000200000 rw-p 00000000 00:00 0 \n"
+      "AnonHugePages:      2048 kB\n"
+      "FilePmdMapped:         0 kB\n";
+  EXPECT_EQ(smaps_huge_bytes(smaps, 0x7f0000000000, 0x7f0000600000), 4096u * 1024);
+  EXPECT_EQ(smaps_huge_bytes(smaps, 0x7f0000000000, 0x7f0000400000), 2048u * 1024);
+  EXPECT_EQ(smaps_huge_bytes(smaps, 0x7f1000000000, 0x7f1000200000), 2048u * 1024);
+  EXPECT_EQ(smaps_huge_bytes(smaps, 0x7e0000000000, 0x7e0000200000), 0u);
+  EXPECT_EQ(smaps_huge_bytes("", 0, ~uintptr_t{0}), 0u);
+}
+
 TEST(MappedFile, ErrorsNameThePath) {
   TempDir dir;
   auto missing = MappedFile::open(dir.file("nope.gguf"));

@@ -135,6 +135,9 @@ Plan make_plan(const ModelNeeds& n, const PlanRequest& req, const SystemFacts& f
   } else {
     p.verdict = Verdict::kFits;
     p.prefetch = mapped;
+    // Huge folios are reclaimed and read back 2 MiB at a time: worth it only
+    // when the weights stay in RAM.
+    p.huge_mapped = mapped && thp && req.hugepages != HugepagesMode::kOff;
   }
   return p;
 }
@@ -148,6 +151,7 @@ std::string Plan::summary() const {
   if (lock) s += strfmt(", %s locked", b(locked).c_str());
   if (anon_pages == AnonPages::kHugetlb) s += ", huge pages";
   if (anon_pages == AnonPages::kTransparent) s += ", transparent huge pages";
+  if (huge_mapped) s += ", weights in transparent huge pages";
   s += headroom >= 0 ? strfmt("; %s headroom (%s)", b(static_cast<uint64_t>(headroom)).c_str(), limit_name.c_str())
                      : strfmt("; %s over %s", b(static_cast<uint64_t>(-headroom)).c_str(), limit_name.c_str());
   return s;

@@ -49,6 +49,7 @@ struct Plan {
   Verdict verdict = Verdict::kFits;
   AnonPages anon_pages = AnonPages::kNormal;
   bool prefetch = false;            // read the weights ahead in the background
+  bool huge_mapped = false;         // map the weights with transparent huge pages (fits, THP allowed)
 
   uint64_t weights_mapped = 0;      // file-backed (page cache)
   uint64_t weights_anonymous = 0;   // read into process memory (use_mmap=false)

@@ -46,6 +46,26 @@ TEST(Planner, TheStoryModelRunsPagedWithMmap) {
   EXPECT_NE(p.summary().find("paged from disk"), std::string::npos) << p.summary();
 }
 
+// Mapped weights go in transparent huge pages only when they stay in RAM
+// and the kernel allows THP; never for weights read into memory (those use
+// anon_pages) or with FOLIO_HUGEPAGES=off.
+TEST(Planner, MappedWeightsUseHugePagesOnlyWhenTheyFit) {
+  PlanRequest req;
+  EXPECT_TRUE(make_plan(model(4 * GB), req, machine(16 * GB)).huge_mapped);
+  EXPECT_NE(make_plan(model(4 * GB), req, machine(16 * GB)).summary().find("weights in transparent huge pages"),
+            std::string::npos);
+  EXPECT_FALSE(make_plan(model(250 * GB), req, machine(195 * GB)).huge_mapped);  // paged
+  SystemFacts never = machine(16 * GB);
+  never.thp_mode = "never";
+  EXPECT_FALSE(make_plan(model(4 * GB), req, never).huge_mapped);
+  PlanRequest off = req;
+  off.hugepages = HugepagesMode::kOff;
+  EXPECT_FALSE(make_plan(model(4 * GB), off, machine(16 * GB)).huge_mapped);
+  PlanRequest read = req;
+  read.use_mmap = false;
+  EXPECT_FALSE(make_plan(model(4 * GB), read, machine(16 * GB)).huge_mapped);
+}
+
 TEST(Planner, TheStoryModelIsRefusedWhenRead) {
   PlanRequest req;
   req.use_mmap = false;

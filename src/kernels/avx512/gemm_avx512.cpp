@@ -33,10 +33,6 @@ namespace {
 
 #include "kernels/avx512/common.h"
 
-// [a x 8 | b x 8]
-FOLIO_INLINE __m512 pair_scale(float a, float b) {
-  return _mm512_insertf32x8(_mm512_set1_ps(a), _mm256_set1_ps(b), 1);
-}
 
 // Weights ahead for the next tile of rows (matrix-vector products stream
 // from DRAM; the prefetcher alone leaves loads waiting).
@@ -62,11 +58,36 @@ FOLIO_INLINE void tokens(int64_t n, const uint8_t* w, size_t ws, const uint8_t* 
   if (t < nt) K::template tile<NR, 1>(n, w, ws, x + t * xs, xs, y + t * ys, ys);
 }
 
+// Any number of tokens through a matrix-vector kernel G (LegacyGemv,
+// KGemv): each token's activations prepared once, then kGemvTokens tokens
+// at a time. Past kGemvTokens the rows go in blocks of kGemvRowBlock, so
+// the later token groups find the block's weights in L2: at 8 tokens this
+// beats the 4 x 4 register tiles (Q4_0 2x, Q8_0 1.3x, Q6_K 1.25x, Q4_K
+// 1.1x measured per core).
+constexpr int kGemvRowBlock = 16;
+
+template <class G>
+void gemv_tokens(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
+                 size_t ys) {
+  thread_local std::vector<typename G::Prepared> prepared;
+  if (prepared.size() < static_cast<size_t>(nt)) prepared.resize(static_cast<size_t>(nt));
+  for (int t = 0; t < nt; ++t) G::prepare(x + static_cast<size_t>(t) * xs, n, prepared[static_cast<size_t>(t)]);
+  const int block = nt <= kGemvTokens ? nr : kGemvRowBlock;
+  for (int r = 0; r < nr; r += block) {
+    const int rows = std::min(block, nr - r);
+    for (int t = 0; t < nt; t += kGemvTokens) {
+      const int count = std::min(kGemvTokens, nt - t);
+      const typename G::Prepared* a[kGemvTokens];
+      for (int i = 0; i < count; ++i) a[i] = &prepared[static_cast<size_t>(t + i)];
+      G::dispatch(count, n, w + static_cast<size_t>(r) * ws, ws, rows, a, y + static_cast<size_t>(t) * ys + r, ys);
+    }
+  }
+}
+
+// Register tiles (the types without a matrix-vector kernel: Q2_K, Q3_K and
+// the float types).
 template <class K>
 void tiles(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y, size_t ys) {
-  if constexpr (requires { K::Gemv::run; }) {
-    if (nt <= kGemvTokens) return K::Gemv::run(n, w, ws, nr, x, xs, nt, y, ys);
-  }
   int r = 0;
   for (; r + 4 <= nr; r += 4) tokens<K, 4>(n, w + r * ws, ws, x, xs, nt, y + r, ys);
   for (; r < nr; ++r) tokens<K, 1>(n, w + r * ws, ws, x, xs, nt, y + r, ys);
@@ -80,23 +101,6 @@ FOLIO_INLINE void store(__m512 (&acc)[NR][NT], float* y, size_t ys) {
 
 // ---- legacy blocks with Q8_0 activations -------------------------------
 
-struct DecodeQ4_0 {
-  static constexpr size_t kBytes = sizeof(BlockQ4_0);
-  static constexpr char kOffset = 8;
-  // Blocks at p and p + 18 as 64 unsigned bytes in value order.
-  static FOLIO_INLINE __m512i two(const uint8_t* p) {
-    const __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(load128(p + 2)), load128(p + 2 + kBytes), 1);
-    __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(v), _mm256_srli_epi16(v, 4), 1);  // q0 q1 q0>>4 q1>>4
-    z = _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
-    return _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0));
-  }
-  static FOLIO_INLINE __m512i one(const uint8_t* p) {
-    const __m128i v = load128(p + 2);
-    const __m256i y = _mm256_inserti128_si256(_mm256_castsi128_si256(v), _mm_srli_epi16(v, 4), 1);
-    return _mm512_zextsi256_si512(_mm256_and_si256(y, _mm256_set1_epi8(0x0F)));
-  }
-};
-
 struct DecodeQ8_0 {
   static constexpr size_t kBytes = sizeof(BlockQ8_0);
   static constexpr char kOffset = static_cast<char>(0x80);  // q + 128 as unsigned
@@ -106,72 +110,6 @@ struct DecodeQ8_0 {
   }
   static FOLIO_INLINE __m512i one(const uint8_t* p) {
     return _mm512_zextsi256_si512(_mm256_xor_si256(load256(p + 2), _mm256_set1_epi8(kOffset)));
-  }
-};
-
-template <class G>
-struct LegacyGemv;
-
-// Q5_0: Q4_0's nibbles with a fifth bit per value from the 32-bit qh
-// (bit j: value j), q in 0..31 for q - 16.
-struct DecodeQ5_0 {
-  static constexpr size_t kBytes = sizeof(BlockQ5_0);
-  static constexpr char kOffset = 16;
-  static FOLIO_INLINE __m256i block(const uint8_t* p) {
-    const __m128i v = load128(p + 6);
-    const __m256i lo_hi = _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(v), _mm_srli_epi16(v, 4), 1),
-                                           _mm256_set1_epi8(0x0F));
-    const __m256i high = _mm256_and_si256(_mm256_movm_epi8(static_cast<__mmask32>(static_cast<uint32_t>(i32_at(p + 2)))),
-                                          _mm256_set1_epi8(0x10));
-    return _mm256_or_si256(lo_hi, high);
-  }
-  static FOLIO_INLINE __m512i two(const uint8_t* p) {
-    return _mm512_inserti64x4(_mm512_castsi256_si512(block(p)), block(p + kBytes), 1);
-  }
-  static FOLIO_INLINE __m512i one(const uint8_t* p) { return _mm512_zextsi256_si512(block(p)); }
-};
-
-template <class D, class G>
-struct LegacyQ8_0 {
-  static constexpr size_t kAct = sizeof(BlockQ8_0);
-  using Gemv = LegacyGemv<G>;
-
-  template <int NR, int NT, bool kTwo>
-  static FOLIO_INLINE void step(int64_t b, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs,
-                                __m512 (&acc)[NR][NT]) {
-    __m512i wq[NR];
-    __m512 dw[NR];
-    for (int r = 0; r < NR; ++r) {
-      const uint8_t* p = w + r * ws + b * D::kBytes;
-      prefetch(p + NR * ws);
-      wq[r] = kTwo ? D::two(p) : D::one(p);
-      dw[r] = pair_scale(half(p), kTwo ? half(p + D::kBytes) : 0.f);
-    }
-    const __m512i zero = _mm512_setzero_si512();
-    const __m512i off = _mm512_set1_epi8(D::kOffset);
-    for (int t = 0; t < NT; ++t) {
-      const uint8_t* q = x + t * xs + b * kAct;
-      const __m512i xq = kTwo ? _mm512_inserti64x4(_mm512_castsi256_si512(load256(q + 2)), load256(q + 2 + kAct), 1)
-                              : _mm512_zextsi256_si512(load256(q + 2));
-      const __m512 dx = pair_scale(half(q), kTwo ? half(q + kAct) : 0.f);
-      const __m512i init = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, off, xq));
-      for (int r = 0; r < NR; ++r) {
-        const __m512i s = _mm512_dpbusd_epi32(init, wq[r], xq);
-        acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw[r], dx), acc[r][t]);
-      }
-    }
-  }
-
-  template <int NR, int NT>
-  static void tile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* y, size_t ys) {
-    __m512 acc[NR][NT];
-    for (int r = 0; r < NR; ++r)
-      for (int t = 0; t < NT; ++t) acc[r][t] = _mm512_setzero_ps();
-    const int64_t nb = n / kQK;
-    int64_t b = 0;
-    for (; b + 2 <= nb; b += 2) step<NR, NT, true>(b, w, ws, x, xs, acc);
-    if (b < nb) step<NR, NT, false>(b, w, ws, x, xs, acc);
-    store(acc, y, ys);
   }
 };
 
@@ -272,9 +210,6 @@ struct LegacyGemv {
     std::vector<int32_t> xq, init;  // 16 lanes per vector
     std::vector<float> dx;          // per block, padded to 16
     std::vector<float> sum;         // Q8_1: d * sum per block, padded to 16
-    const __m512i* lanes(const std::vector<int32_t>& v, int64_t i) const {
-      return reinterpret_cast<const __m512i*>(v.data() + 16 * i);
-    }
   };
 
   static void prepare(const uint8_t* x, int64_t n, Prepared& a) {
@@ -315,7 +250,8 @@ struct LegacyGemv {
   // One group of blocks from block b (count of them; kG but at a row's
   // end) for NR rows x NT tokens. sw/sx: the 16-block scale vectors.
   template <int NR, int NT, bool kFull>
-  static FOLIO_INLINE void group(const uint8_t* w, size_t ws, const Prepared* const* a, int64_t b, int64_t g, int count,
+  static FOLIO_INLINE void group(const uint8_t* w, size_t ws, const int32_t* const (&xq)[NT],
+                                 const int32_t* const (&init)[NT], int64_t b, int64_t g, int count,
                                  const __m512 (&dw)[NR], const __m512 (&dx)[NT], __m512 (&acc)[NR][NT]) {
     const int64_t s = b / kG;
     const __m512i idx = G::scale_index(static_cast<int>(b - g));
@@ -335,8 +271,8 @@ struct LegacyGemv {
       G::decode(p, kFull ? kG : count, wq);
       const __m512 sw = _mm512_permutexvar_ps(idx, dw[r]);  // one token: dx is in dw already
       for (int t = 0; t < NT; ++t) {
-        __m512i dot = _mm512_loadu_si512(a[t]->lanes(a[t]->init, s));
-        for (int v = 0; v < kV; ++v) dot = _mm512_dpbusd_epi32(dot, wq[v], _mm512_loadu_si512(a[t]->lanes(a[t]->xq, s * kV + v)));
+        __m512i dot = _mm512_loadu_si512(init[t] + 16 * s);
+        for (int v = 0; v < kV; ++v) dot = _mm512_dpbusd_epi32(dot, wq[v], _mm512_loadu_si512(xq[t] + 16 * (s * kV + v)));
         acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), NT == 1 ? sw : _mm512_mul_ps(sw, sx[t]), acc[r][t]);
       }
     }
@@ -354,6 +290,12 @@ struct LegacyGemv {
     __m512 macc[NR][NT];  // Q4_1/Q5_1: sum over blocks of m * s
     for (int r = 0; r < NR; ++r)
       for (int t = 0; t < NT; ++t) macc[r][t] = _mm512_setzero_ps();
+    const int32_t* xq[NT];
+    const int32_t* init[NT];
+    for (int t = 0; t < NT; ++t) {
+      xq[t] = a[t]->xq.data();
+      init[t] = a[t]->init.data();
+    }
     for (int64_t g = 0; g < nb; g += 16) {  // 16 blocks
       __m512 dw[NR], dx[NT];
       for (int t = 0; t < NT; ++t) dx[t] = _mm512_loadu_ps(a[t]->dx.data() + g);
@@ -369,8 +311,8 @@ struct LegacyGemv {
       }
       const int64_t end = g + 16 < nb ? g + 16 : nb;
       int64_t b = g;
-      for (; b + kG <= end; b += kG) group<NR, NT, true>(w, ws, a, b, g, kG, dw, dx, acc);
-      if (b < end) group<NR, NT, false>(w, ws, a, b, g, static_cast<int>(end - b), dw, dx, acc);
+      for (; b + kG <= end; b += kG) group<NR, NT, true>(w, ws, xq, init, b, g, kG, dw, dx, acc);
+      if (b < end) group<NR, NT, false>(w, ws, xq, init, b, g, static_cast<int>(end - b), dw, dx, acc);
     }
     for (int t = 0; t < NT; ++t)
       for (int r = 0; r < NR; ++r) {
@@ -385,28 +327,14 @@ struct LegacyGemv {
     for (; r < nr; ++r) rows<1, NT>(n, w + r * ws, ws, a, y + r, ys);
   }
 
-  // Any number of tokens, kGemvTokens at a time (the types without a
-  // register tile).
-  static void tiles(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
-                    size_t ys) {
-    for (int t = 0; t < nt; t += kGemvTokens) {
-      run(n, w, ws, nr, x + static_cast<size_t>(t) * xs, xs, std::min(kGemvTokens, nt - t), y + static_cast<size_t>(t) * ys, ys);
-    }
-  }
-
-  static void run(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
-                  size_t ys) {
-    thread_local Prepared prepared[kGemvTokens];
-    const Prepared* a[kGemvTokens];
-    for (int t = 0; t < nt; ++t) {
-      prepare(x + static_cast<size_t>(t) * xs, n, prepared[t]);
-      a[t] = &prepared[t];
-    }
+  // 1..kGemvTokens prepared tokens.
+  static void dispatch(int nt, int64_t n, const uint8_t* w, size_t ws, int nr, const Prepared* const* a, float* y,
+                       size_t ys) {
     switch (nt) {
       case 1: return all_rows<4, 1>(n, w, ws, nr, a, y, ys);
       case 2: return all_rows<2, 2>(n, w, ws, nr, a, y, ys);
       case 3: return all_rows<2, 3>(n, w, ws, nr, a, y, ys);
-      default: return all_rows<4, 4>(n, w, ws, nr, a, y, ys);
+      default: return all_rows<2, 4>(n, w, ws, nr, a, y, ys);  // 4 x 4 spills accumulators: 20% slower
     }
   }
 };
@@ -423,10 +351,12 @@ FOLIO_INLINE __m512i index_halves(int a, int b) {
   return _mm512_inserti64x4(_mm512_set1_epi16(static_cast<short>(a)), _mm256_set1_epi16(static_cast<short>(b)), 1);
 }
 
-// A K-quant decoder gives, per super-block of a row: begin() (scales),
-// chunk(c) (64 unsigned values and the 16-bit scale of each maddubs word),
-// finish() (the float contribution from the int32 sum, the activation's
-// scale and its 16-value sums).
+// Register tiles for Q2_K and Q3_K. A K-quant decoder gives, per
+// super-block of a row: begin() (scales), chunk(c) (64 unsigned values and
+// the 16-bit scale of each maddubs word; Q2_K/Q3_K only: the matrix-vector
+// layouts below decode Q4_K/Q5_K/Q6_K themselves), finish() (the float
+// contribution from the int32 sum, the activation's scale and its 16-value
+// sums).
 template <class D>
 struct KQuant {
   template <int NR, int NT>
@@ -469,8 +399,7 @@ struct KQuant {
   }
 };
 
-// Q4_K: x = d*sc*q - dmin*m per 32 values; sub-block 2c is the low nibbles
-// of qs[32c..], 2c+1 the high nibbles.
+// Q4_K: x = d*sc*q - dmin*m per 32 values.
 struct Q4KDecode {
   static constexpr size_t kBytes = sizeof(BlockQ4_K);
   struct Row {
@@ -493,11 +422,6 @@ struct Q4KDecode {
     row.sc = _mm512_castsi128_si512(_mm_cvtepu8_epi16(b));
     row.mins = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(b, b));
   }
-  static FOLIO_INLINE void chunk(const uint8_t* p, const Row& row, int c, __m512i& q, __m512i& sc) {
-    const __m256i v = load256(p + offsetof(BlockQ4_K, qs) + 32 * c);
-    q = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(v), _mm256_srli_epi16(v, 4), 1), _mm512_set1_epi8(0x0F));
-    sc = _mm512_permutexvar_epi16(index_halves(2 * c, 2 * c + 1), row.sc);
-  }
   // acc += dx * (d * isum - dmin * sum_j min_j * sum_j(x))
   static FOLIO_INLINE __m512 finish(const Row& row, __m512i isum, float dx, __m256i bsums, __m512 acc) {
     const __m512 mterm = _mm512_zextps256_ps512(_mm256_cvtepi32_ps(_mm256_madd_epi16(bsums, row.mins)));
@@ -517,12 +441,6 @@ struct Q5KDecode : Q4KDecode {
     const __m512i shift = _mm512_inserti64x4(_mm512_set1_epi16(static_cast<short>(a)), _mm256_set1_epi16(static_cast<short>(b)), 1);
     return _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(hz, shift), _mm512_set1_epi8(1)), 4);
   }
-  static FOLIO_INLINE void chunk(const uint8_t* p, const Row& row, int c, __m512i& q, __m512i& sc) {
-    const __m256i v = load256(p + offsetof(BlockQ5_K, qs) + 32 * c);
-    q = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(v), _mm256_srli_epi16(v, 4), 1), _mm512_set1_epi8(0x0F));
-    q = _mm512_or_si512(q, high_bits(p, 2 * c, 2 * c + 1));
-    sc = _mm512_permutexvar_epi16(index_halves(2 * c, 2 * c + 1), row.sc);
-  }
 };
 
 // Word k of a maddubs result over values 64c.. covers values 2k, 2k+1:
@@ -537,8 +455,7 @@ FOLIO_INLINE __m512i q6_index(int c) {
   return _mm512_load_si512(table[c]);
 }
 
-// Q6_K: x = d*sc*(q - 32) per 16 values; values 64c.. are the low (c even)
-// or high nibbles of ql[64(c/2)..] with 2 bits each from qh[32(c/2)..].
+// Q6_K: x = d*sc*(q - 32) per 16 values.
 struct Q6KDecode {
   static constexpr size_t kBytes = sizeof(BlockQ6_K);
   struct Row {
@@ -548,16 +465,6 @@ struct Q6KDecode {
   static FOLIO_INLINE void begin(const uint8_t* p, Row& row) {
     row.d = half(p + offsetof(BlockQ6_K, d));
     row.sc = _mm512_castsi256_si512(_mm256_cvtepi8_epi16(load128(p + offsetof(BlockQ6_K, scales))));
-  }
-  static FOLIO_INLINE void chunk(const uint8_t* p, const Row& row, int c, __m512i& q, __m512i& sc) {
-    const int h = c / 2, hi = c % 2;
-    const __m512i ql = load512(p + offsetof(BlockQ6_K, ql) + 64 * h);
-    const __m512i lo = _mm512_and_si512(hi ? _mm512_srli_epi16(ql, 4) : ql, _mm512_set1_epi8(0x0F));
-    const __m256i qh = load256(p + offsetof(BlockQ6_K, qh) + 32 * h);
-    const __m256i qa = _mm256_srli_epi16(qh, 4 * hi), qb = _mm256_srli_epi16(qh, 4 * hi + 2);
-    const __m512i hb = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(qa), qb, 1), _mm512_set1_epi8(0x03));
-    q = _mm512_or_si512(lo, _mm512_slli_epi16(hb, 4));
-    sc = _mm512_permutexvar_epi16(q6_index(c), row.sc);
   }
   // sum of (q - 32) x = sum q x - 32 * sum_g scale_g * sum_g(x), in int32
   static FOLIO_INLINE __m512 finish(const Row& row, __m512i isum, float dx, __m256i bsums, __m512 acc) {
@@ -643,19 +550,13 @@ struct KGemv {
     for (; r < nr; ++r) rows<1, NT>(n, w + r * ws, ws, a, y + r, ys);
   }
 
-  static void run(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
-                  size_t ys) {
-    thread_local Prepared prepared[kGemvTokens];
-    const Prepared* a[kGemvTokens];
-    for (int t = 0; t < nt; ++t) {
-      prepare(x + static_cast<size_t>(t) * xs, n, prepared[t]);
-      a[t] = &prepared[t];
-    }
+  static void dispatch(int nt, int64_t n, const uint8_t* w, size_t ws, int nr, const Prepared* const* a, float* y,
+                       size_t ys) {
     switch (nt) {
       case 1: return all_rows<3, 1>(n, w, ws, nr, a, y, ys);
       case 2: return all_rows<2, 2>(n, w, ws, nr, a, y, ys);
       case 3: return all_rows<2, 3>(n, w, ws, nr, a, y, ys);
-      default: return all_rows<2, 4>(n, w, ws, nr, a, y, ys);
+      default: return all_rows<2, 4>(n, w, ws, nr, a, y, ys);  // 4 x 4 spills accumulators: 20% slower
     }
   }
 };
@@ -719,16 +620,6 @@ struct Q6KLayout {
     for (int w = 0; w < 32; ++w) t[w] = static_cast<int16_t>((w < 16 ? 2 * c : 8 + 2 * c) + (w % 16) / 8);
     return _mm512_load_si512(t);
   }
-};
-
-struct TileQ4_K : KQuant<Q4KDecode> {
-  using Gemv = KGemv<Q4KLayout>;
-};
-struct TileQ6_K : KQuant<Q6KDecode> {
-  using Gemv = KGemv<Q6KLayout>;
-};
-struct TileQ5_K : KQuant<Q5KDecode> {
-  using Gemv = KGemv<Q5KLayout>;
 };
 
 // Q2_K and Q3_K chunks: values 64c .. 64c+63 are bit pairs 2(2k) and
@@ -840,10 +731,6 @@ struct FloatTile {
   }
 };
 
-using TileQ4_0 = LegacyQ8_0<DecodeQ4_0, GroupQ4_0>;
-using TileQ8_0 = LegacyQ8_0<DecodeQ8_0, GroupQ8_0>;
-using TileQ5_0 = LegacyQ8_0<DecodeQ5_0, GroupQ5_0>;
-
 }  // namespace
 
 #define FOLIO_TILE_DEF(name, K)                                                                              \
@@ -852,21 +739,20 @@ using TileQ5_0 = LegacyQ8_0<DecodeQ5_0, GroupQ5_0>;
     tiles<K>(n, w, ws, nr, x, xs, nt, y, ys);                                                                \
   }
 
-FOLIO_TILE_DEF(tile_q4_0_q8_0, TileQ4_0)
-FOLIO_TILE_DEF(tile_q8_0_q8_0, TileQ8_0)
-FOLIO_TILE_DEF(tile_q5_0_q8_0, TileQ5_0)
+#define FOLIO_GEMV_DEF(name, G)                                                                              \
+  void name(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y, \
+            size_t ys) {                                                                                     \
+    gemv_tokens<G>(n, w, ws, nr, x, xs, nt, y, ys);                                                          \
+  }
 
-void tile_q4_1_q8_1(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
-                    size_t ys) {
-  LegacyGemv<GroupQ4_1>::tiles(n, w, ws, nr, x, xs, nt, y, ys);
-}
-void tile_q5_1_q8_1(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
-                    size_t ys) {
-  LegacyGemv<GroupQ5_1>::tiles(n, w, ws, nr, x, xs, nt, y, ys);
-}
-FOLIO_TILE_DEF(tile_q4_k_q8_k, TileQ4_K)
-FOLIO_TILE_DEF(tile_q6_k_q8_k, TileQ6_K)
-FOLIO_TILE_DEF(tile_q5_k_q8_k, TileQ5_K)
+FOLIO_GEMV_DEF(tile_q4_0_q8_0, LegacyGemv<GroupQ4_0>)
+FOLIO_GEMV_DEF(tile_q8_0_q8_0, LegacyGemv<GroupQ8_0>)
+FOLIO_GEMV_DEF(tile_q5_0_q8_0, LegacyGemv<GroupQ5_0>)
+FOLIO_GEMV_DEF(tile_q4_1_q8_1, LegacyGemv<GroupQ4_1>)
+FOLIO_GEMV_DEF(tile_q5_1_q8_1, LegacyGemv<GroupQ5_1>)
+FOLIO_GEMV_DEF(tile_q4_k_q8_k, KGemv<Q4KLayout>)
+FOLIO_GEMV_DEF(tile_q6_k_q8_k, KGemv<Q6KLayout>)
+FOLIO_GEMV_DEF(tile_q5_k_q8_k, KGemv<Q5KLayout>)
 FOLIO_TILE_DEF(tile_q3_k_q8_k, KQuant<Q3KDecode>)
 FOLIO_TILE_DEF(tile_q2_k_q8_k, KQuant<Q2KDecode>)
 FOLIO_TILE_DEF(tile_f16_f16, FloatTile<FloatFmt::kF16>)
