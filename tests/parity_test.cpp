@@ -191,6 +191,23 @@ TEST(Parity, SynthLlamaF32) {
   EXPECT_EQ(two, run_rows(*m, g, 1)) << "logits must not depend on the thread count";
 }
 
+// The other architectures' synthetic models (F16 weights, golden README
+// section 6): qwen2 (QKV biases, NEOX rope), phi3 (fused QKV and gate-up),
+// gemma2 (post-norms, soft-capping, sliding window on even layers, GeGLU,
+// embedding scale). F16 budget: 2e-3 absolute (README section 5).
+TEST(Parity, QwenPhiGemmaF16) {
+  for (const char* name : {"synth-qwen2-f16", "synth-phi3-f16", "synth-gemma2-f16"}) {
+    auto f = ModelFile::open(data(std::string(name) + ".gguf"));
+    ASSERT_TRUE(f.ok()) << name;
+    auto m = load(*f);
+    ASSERT_NE(m, nullptr) << name;
+    const Golden g = load_golden(name);
+    const std::vector<float> two = run_rows(*m, g, 2);
+    compare(name, g, two, 2e-3);
+    EXPECT_EQ(two, run_rows(*m, g, 1)) << name << ": logits must not depend on the thread count";
+  }
+}
+
 // Every quantized variant of the golden synthetic llama: folio quantizes
 // synth-llama-f32.gguf itself, proves the weights are byte-identical to
 // llama-quantize's file (hash), then compares logits with llama.cpp's.

@@ -80,16 +80,20 @@ void attention(Context& ctx, int64_t layer, const AttentionShape& s, const float
   });
 }
 
-void ffn_swiglu(Context& ctx, const FfnWeights& w, const float* xn, int64_t n, float* x) {
+const float* ffn_gated(Context& ctx, const FfnWeights& w, FfnActivation act, const float* xn, int64_t n) {
   const int64_t n_ff = w.gate.n_out, n_embd = w.down.n_out;
   float* gate = ctx.buffer(kBufGate, static_cast<size_t>(n * n_ff));
   float* up = ctx.buffer(kBufUp, static_cast<size_t>(n * n_ff));
   float* y = ctx.buffer(kBufFfnOut, static_cast<size_t>(n * n_embd));
   linear(ctx, w.gate, nullptr, xn, n, gate);
   linear(ctx, w.up, nullptr, xn, n, up);
-  for (int64_t i = 0; i < n * n_ff; ++i) gate[i] = ops::silu(gate[i]) * up[i];
+  if (act == FfnActivation::kSilu) {
+    for (int64_t i = 0; i < n * n_ff; ++i) gate[i] = ops::silu(gate[i]) * up[i];
+  } else {
+    for (int64_t i = 0; i < n * n_ff; ++i) gate[i] = ops::gelu_tanh(gate[i]) * up[i];
+  }
   linear(ctx, w.down, nullptr, gate, n, y);
-  for (int64_t i = 0; i < n * n_embd; ++i) x[i] += y[i];
+  return y;
 }
 
 }  // namespace folio

@@ -47,11 +47,14 @@ void rope_qk(Context& ctx, const ops::RopeParams& rope, const AttentionShape& s,
 void attention(Context& ctx, int64_t layer, const AttentionShape& s, const float* q, const float* k, const float* v,
                int64_t n, const RowPlace* rows, float* out);
 
-// x (n, n_embd) += down(silu(gate(xn)) * up(xn)); buffers are scratch.
+// The gated FFN: y (n, n_embd) = down(act(gate(xn)) * up(xn)); SiLU
+// (SwiGLU: llama, qwen2, phi3) or GELU with the tanh approximation (GeGLU:
+// gemma). Returns y in a scratch buffer of ctx, valid until the next call.
 struct FfnWeights {
   WeightView gate, up, down;
 };
-void ffn_swiglu(Context& ctx, const FfnWeights& w, const float* xn, int64_t n, float* x);
+enum class FfnActivation { kSilu, kGeluTanh };
+const float* ffn_gated(Context& ctx, const FfnWeights& w, FfnActivation act, const float* xn, int64_t n);
 
 // y (n, w.n_out) = W xn (n, w.n_in) + bias (optional).
 void linear(Context& ctx, const WeightView& w, const float* bias, const float* x, int64_t n, float* y);

@@ -62,6 +62,12 @@ Result<Hparams> read_hparams(const gguf::File& meta, const std::string& arch) {
     FOLIO_ASSIGN_OR_RETURN(float factor, optional_float(meta, a + "rope.scaling.factor", 1.f));
     if (factor > 0) h.rope_freq_scale = 1.f / factor;
   }
+  FOLIO_ASSIGN_OR_RETURN(h.sliding_window, optional_int(meta, a + "attention.sliding_window", 0));
+  FOLIO_ASSIGN_OR_RETURN(h.attn_softcap, optional_float(meta, a + "attn_logit_softcapping", 0.f));
+  FOLIO_ASSIGN_OR_RETURN(h.final_softcap, optional_float(meta, a + "final_logit_softcapping", 0.f));
+  if (h.attn_softcap < 0 || h.final_softcap < 0) {
+    return make_error("model metadata: negative logit soft-capping (%g, %g)", h.attn_softcap, h.final_softcap);
+  }
   FOLIO_ASSIGN_OR_RETURN(h.n_expert, optional_int(meta, a + "expert_count", 0));
   FOLIO_ASSIGN_OR_RETURN(h.n_expert_used, optional_int(meta, a + "expert_used_count", 0));
   FOLIO_ASSIGN_OR_RETURN(h.pooling, optional_int(meta, a + "pooling_type", 0));

@@ -25,6 +25,9 @@ struct Hparams {
   float norm_eps = 1e-5f;    // attention.layer_norm_rms_epsilon
   float rope_base = 10000.f; // rope.freq_base
   float rope_freq_scale = 1.f;  // 1 / rope.scaling.factor for linear scaling
+  int64_t sliding_window = 0;  // attention.sliding_window (0: none)
+  float attn_softcap = 0.f;    // attn_logit_softcapping (gemma2; 0: none)
+  float final_softcap = 0.f;   // final_logit_softcapping (gemma2; 0: none)
   int64_t n_expert = 0;
   int64_t n_expert_used = 0;
   int64_t pooling = 0;       // pooling_type: 0 none (last token), 1 mean, 2 cls (first), 3 last

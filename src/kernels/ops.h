@@ -4,6 +4,7 @@
 // f32 everywhere, sums of squares in double.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 namespace folio::ops {
@@ -30,5 +31,10 @@ void rope_apply(const RopeParams& p, const float* cs, float* x);
 void softmax(float* x, int64_t n);
 
 inline float silu(float x) { return x / (1.f + __builtin_expf(-x)); }
+// GELU, tanh approximation (gemma's gelu_pytorch_tanh; ggml_gelu).
+inline float gelu_tanh(float x) {
+  constexpr float kSqrt2OverPi = 0.7978845608028654f;
+  return 0.5f * x * (1.f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
+}
 
 }  // namespace folio::ops

@@ -16,7 +16,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_quant_fixture import Reader  # noqa: E402
 
 TYPES = ["f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "q4_k_m"]
-LOGITS = ["stories260K", "stories260K.prompt1", "stories260K.prompt2", "stories260K.prompt3",
+# The other architectures' synthetic models (F16, random weights): the
+# model files too, since their logits depend on those exact weights.
+ARCHS = ["synth-qwen2-f16", "synth-phi3-f16", "synth-gemma2-f16"]
+LOGITS = ARCHS + ["stories260K", "stories260K.prompt1", "stories260K.prompt2", "stories260K.prompt3",
           "llama-2-tiny-random", "synth-llama-f32"] + [f"synth-llama-{t}" for t in TYPES]
 SIZES = {0: (1, 4), 1: (1, 2), 30: (1, 2), 2: (32, 18), 3: (32, 20), 6: (32, 22), 7: (32, 24), 8: (32, 34),
          10: (256, 84), 11: (256, 110), 12: (256, 144), 13: (256, 176), 14: (256, 210)}
@@ -64,7 +67,8 @@ def main():
     for name in LOGITS:
         for ext in (".logits.json", ".logits.bin"):
             shutil.copyfile(os.path.join(golden, "models", name + ext), os.path.join(dst, name + ext))
-    shutil.copyfile(os.path.join(golden, "models", "synth-llama-f32.gguf"), os.path.join(out, "synth-llama-f32.gguf"))
+    for name in ["synth-llama-f32"] + ARCHS:
+        shutil.copyfile(os.path.join(golden, "models", name + ".gguf"), os.path.join(out, name + ".gguf"))
     hashes = {t: "%016x" % tensor_hash(os.path.join(golden, "models", f"synth-llama-{t}.gguf")) for t in TYPES}
     with open(os.path.join(dst, "synth-llama-tensor-hashes.json"), "w") as f:
         json.dump({"hash": "fnv1a64 over (name, type byte, data) of each tensor, sorted by name",

@@ -6,8 +6,11 @@
 namespace folio {
 
 namespace {
-constexpr std::array<std::pair<const char*, ModelFactory>, 1> kArchitectures = {{
+constexpr std::array<std::pair<const char*, ModelFactory>, 4> kArchitectures = {{
     {"llama", load_llama},
+    {"qwen2", load_qwen2},
+    {"phi3", load_phi3},
+    {"gemma2", load_gemma2},
 }};
 }  // namespace
 

@@ -1,0 +1,157 @@
+#include "engine/decoder.h"
+
+#include <cmath>
+#include <string>
+
+namespace folio {
+
+DecoderModel::DecoderModel(const ModelFile& file, const Hparams& hp) : weights_(file) { hp_ = hp; }
+
+void DecoderModel::set_defaults(bool neox_rope) {
+  const Hparams& h = hp_;
+  spec.rope.n_rot = static_cast<int>(h.n_rot);
+  spec.rope.freq_base = h.rope_base;
+  spec.rope.freq_scale = h.rope_freq_scale;
+  spec.rope.adjacent = !neox_rope;
+  spec.attn.n_head = h.n_head;
+  spec.attn.n_head_kv = h.n_head_kv;
+  spec.attn.head_dim_k = h.head_dim_k;
+  spec.attn.head_dim_v = h.head_dim_v;
+  spec.attn.scale = 1.0f / std::sqrt(static_cast<float>(h.head_dim_k));
+}
+
+WeightView row_range(const WeightView& w, int64_t first, int64_t count) {
+  WeightView v = w;
+  v.data = w.row(first);
+  v.n_out = count;
+  return v;
+}
+
+Result<void> bind_ends(DecoderModel& m) {
+  const Hparams& h = m.hparams();
+  Weights& w = m.weights();
+  if (h.n_ff <= 0) return make_error("model metadata lacks %s.feed_forward_length", h.arch.c_str());
+  FOLIO_ASSIGN_OR_RETURN(m.tok_embd, w.matrix("token_embd.weight", {h.n_embd, h.n_vocab}));
+  FOLIO_ASSIGN_OR_RETURN(m.output_norm, w.vector("output_norm.weight", h.n_embd));
+  FOLIO_ASSIGN_OR_RETURN(m.output, w.optional_matrix("output.weight", {h.n_embd, h.n_vocab}));
+  m.layers.resize(static_cast<size_t>(h.n_layer));
+  return {};
+}
+
+Result<void> bind_llama_tensors(DecoderModel& m) {
+  const Hparams& h = m.hparams();
+  Weights& w = m.weights();
+  const int64_t qw = h.n_head * h.head_dim_k, kw = h.n_head_kv * h.head_dim_k, vw = h.n_head_kv * h.head_dim_v;
+  FOLIO_TRY(bind_ends(m));
+  for (int64_t l = 0; l < h.n_layer; ++l) {
+    const std::string b = "blk." + std::to_string(l) + ".";
+    DecoderLayer& L = m.layers[static_cast<size_t>(l)];
+    FOLIO_ASSIGN_OR_RETURN(L.attn_norm, w.vector(b + "attn_norm.weight", h.n_embd));
+    FOLIO_ASSIGN_OR_RETURN(L.wq, w.matrix(b + "attn_q.weight", {h.n_embd, qw}));
+    FOLIO_ASSIGN_OR_RETURN(L.wk, w.matrix(b + "attn_k.weight", {h.n_embd, kw}));
+    FOLIO_ASSIGN_OR_RETURN(L.wv, w.matrix(b + "attn_v.weight", {h.n_embd, vw}));
+    FOLIO_ASSIGN_OR_RETURN(L.wo, w.matrix(b + "attn_output.weight", {h.n_head * h.head_dim_v, h.n_embd}));
+    FOLIO_ASSIGN_OR_RETURN(L.bq, w.optional_vector(b + "attn_q.bias", qw));
+    FOLIO_ASSIGN_OR_RETURN(L.bk, w.optional_vector(b + "attn_k.bias", kw));
+    FOLIO_ASSIGN_OR_RETURN(L.bv, w.optional_vector(b + "attn_v.bias", vw));
+    FOLIO_ASSIGN_OR_RETURN(L.ffn_norm, w.vector(b + "ffn_norm.weight", h.n_embd));
+    FOLIO_ASSIGN_OR_RETURN(L.ffn.gate, w.matrix(b + "ffn_gate.weight", {h.n_embd, h.n_ff}));
+    FOLIO_ASSIGN_OR_RETURN(L.ffn.up, w.matrix(b + "ffn_up.weight", {h.n_embd, h.n_ff}));
+    FOLIO_ASSIGN_OR_RETURN(L.ffn.down, w.matrix(b + "ffn_down.weight", {h.n_ff, h.n_embd}));
+  }
+  return {};
+}
+
+void DecoderModel::forward(Context& ctx, const int32_t* tokens, int64_t n, bool all_logits, float* logits) const {
+  const int64_t pos0 = ctx.n_past();
+  const std::vector<RowPlace> rows = rows_in(ctx, pos0, n);
+  const float* x = trunk(ctx, tokens, n, rows.data());
+  logits_of(ctx, x, all_logits ? 0 : n - 1, n, logits);
+  ctx.set_n_past(pos0 + n);
+}
+
+void DecoderModel::decode(Context* const* ctxs, const int32_t* tokens, int64_t n, float* logits) const {
+  std::vector<RowPlace> rows(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) rows[static_cast<size_t>(i)] = {&ctxs[i]->kv(), ctxs[i]->n_past()};
+  Context& ctx = *ctxs[0];
+  const float* x = trunk(ctx, tokens, n, rows.data());
+  logits_of(ctx, x, 0, n, logits);
+  for (int64_t i = 0; i < n; ++i) ctxs[i]->set_n_past(ctxs[i]->n_past() + 1);
+}
+
+void DecoderModel::hidden(Context& ctx, const int32_t* tokens, int64_t n, float* out) const {
+  const Hparams& h = hp_;
+  const int64_t pos0 = ctx.n_past();
+  const std::vector<RowPlace> rows = rows_in(ctx, pos0, n);
+  const float* x = trunk(ctx, tokens, n, rows.data());
+  for (int64_t t = 0; t < n; ++t) ops::rms_norm(x + t * h.n_embd, output_norm, h.norm_eps, h.n_embd, out + t * h.n_embd);
+  ctx.set_n_past(pos0 + n);
+}
+
+// Logits of rows first .. n - 1 of the residual stream x.
+void DecoderModel::logits_of(Context& ctx, const float* x, int64_t first, int64_t n, float* logits) const {
+  const Hparams& h = hp_;
+  float* xn = ctx.buffer(1, static_cast<size_t>(n * h.n_embd));
+  for (int64_t t = first; t < n; ++t) {
+    ops::rms_norm(x + t * h.n_embd, output_norm, h.norm_eps, h.n_embd, xn + (t - first) * h.n_embd);
+  }
+  prefetch_layer(layers[0]);  // for the next token
+  const WeightView& out = out_matrix();
+  linear(ctx, out, nullptr, xn, n - first, logits);
+  if (spec.final_softcap > 0) {
+    const float cap = spec.final_softcap;
+    for (int64_t i = 0; i < (n - first) * out.n_out; ++i) logits[i] = cap * std::tanh(logits[i] / cap);
+  }
+}
+
+// The blocks over n tokens placed at rows[i] (cache, position): returns the
+// residual stream (n rows of n_embd, in ctx's buffer 0); the caches hold
+// their keys and values; no n_past is advanced.
+const float* DecoderModel::trunk(Context& ctx, const int32_t* tokens, int64_t n, const RowPlace* rows) const {
+  const Hparams& h = hp_;
+  const int64_t qw = h.n_head * h.head_dim_k, kw = h.n_head_kv * h.head_dim_k, vw = h.n_head_kv * h.head_dim_v;
+  float* x = ctx.buffer(0, static_cast<size_t>(n * h.n_embd));    // (n, n_embd) residual stream
+  float* xn = ctx.buffer(1, static_cast<size_t>(n * h.n_embd));   // (n, n_embd) normed
+  float* q = ctx.buffer(2, static_cast<size_t>(n * qw));          // (n, n_head * head_dim)
+  float* k = ctx.buffer(3, static_cast<size_t>(n * kw));          // (n, n_head_kv * head_dim)
+  float* v = ctx.buffer(4, static_cast<size_t>(n * vw));
+  float* att = ctx.buffer(5, static_cast<size_t>(n * h.n_head * h.head_dim_v));
+  float* tmp = ctx.buffer(6, static_cast<size_t>(n * h.n_embd));
+  for (int64_t t = 0; t < n; ++t) dequantize_row(tok_embd, tokens[t], x + t * h.n_embd);
+  if (spec.embd_scale != 1.f) {
+    for (int64_t i = 0; i < n * h.n_embd; ++i) x[i] *= spec.embd_scale;
+  }
+  // Adds y (n, n_embd), through the optional post-norm, to the stream.
+  auto residual = [&](const float* y, const float* post_norm) {
+    if (post_norm != nullptr) {
+      for (int64_t t = 0; t < n; ++t) ops::rms_norm(y + t * h.n_embd, post_norm, h.norm_eps, h.n_embd, tmp + t * h.n_embd);
+      y = tmp;
+    }
+    for (int64_t i = 0; i < n * h.n_embd; ++i) x[i] += y[i];
+  };
+  for (int64_t l = 0; l < h.n_layer; ++l) {
+    const DecoderLayer& L = layers[static_cast<size_t>(l)];
+    if (l + 1 < h.n_layer) prefetch_layer(layers[static_cast<size_t>(l + 1)]);
+    else prefetch(out_matrix());
+    for (int64_t t = 0; t < n; ++t) ops::rms_norm(x + t * h.n_embd, L.attn_norm, h.norm_eps, h.n_embd, xn + t * h.n_embd);
+    linear(ctx, L.wq, L.bq, xn, n, q);
+    linear(ctx, L.wk, L.bk, xn, n, k);
+    linear(ctx, L.wv, L.bv, xn, n, v);
+    rope_qk(ctx, spec.rope, spec.attn, q, k, n, rows);
+    AttentionShape shape = spec.attn;
+    shape.window = L.window;
+    attention(ctx, l, shape, q, k, v, n, rows, att);
+    float* o = ctx.buffer(7, static_cast<size_t>(n * h.n_embd));
+    linear(ctx, L.wo, nullptr, att, n, o);
+    residual(o, L.post_attn_norm);
+    for (int64_t t = 0; t < n; ++t) ops::rms_norm(x + t * h.n_embd, L.ffn_norm, h.norm_eps, h.n_embd, xn + t * h.n_embd);
+    residual(ffn_gated(ctx, L.ffn, spec.act, xn, n), L.post_ffn_norm);
+  }
+  return x;
+}
+
+void DecoderModel::prefetch_layer(const DecoderLayer& L) const {
+  for (const WeightView* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.ffn.gate, &L.ffn.up, &L.ffn.down}) prefetch(*w);
+}
+
+}  // namespace folio

@@ -1,0 +1,79 @@
+// The pre-norm transformer decoder most architectures share (llama, qwen2,
+// phi3, gemma2, ...). Per layer:
+//   x += post_attn_norm?(attention(attn_norm(x)))
+//   x += post_ffn_norm?(ffn(ffn_norm(x)))
+// then logits = final_softcap?(output(output_norm(x))). An architecture's
+// file binds the tensors into a DecoderModel and sets its DecoderSpec; the
+// forward pass, batched decoding and hidden states are shared.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/blocks.h"
+#include "engine/model.h"
+#include "engine/weights.h"
+
+namespace folio {
+
+struct DecoderLayer {
+  const float* attn_norm = nullptr;
+  WeightView wq, wk, wv, wo;                      // fused QKV files bind row ranges of one matrix
+  const float *bq = nullptr, *bk = nullptr, *bv = nullptr;  // optional biases (qwen2)
+  const float* post_attn_norm = nullptr;          // optional (gemma2)
+  const float* ffn_norm = nullptr;
+  FfnWeights ffn;
+  const float* post_ffn_norm = nullptr;           // optional (gemma2)
+  int64_t window = 0;                             // sliding-window attention (> 0) in this layer
+};
+
+struct DecoderSpec {
+  ops::RopeParams rope;
+  AttentionShape attn;        // the window is per layer
+  float embd_scale = 1.f;     // token embeddings are multiplied by it (gemma2: sqrt(n_embd))
+  float final_softcap = 0.f;  // > 0: logits = cap * tanh(logits / cap)
+  FfnActivation act = FfnActivation::kSilu;
+};
+
+class DecoderModel : public Model {
+ public:
+  DecoderModel(const ModelFile& file, const Hparams& hp);
+
+  // Binding, by the architecture's loader.
+  Weights& weights() { return weights_; }
+  // rope and attention from the hyperparameters (NORM rope unless neox),
+  // scale 1/sqrt(head_dim_k).
+  void set_defaults(bool neox_rope);
+
+  WeightView tok_embd, output;  // output defaults to tok_embd (tied) when left empty
+  const float* output_norm = nullptr;
+  std::vector<DecoderLayer> layers;
+  DecoderSpec spec;
+
+  void forward(Context& ctx, const int32_t* tokens, int64_t n, bool all_logits, float* logits) const override;
+  void decode(Context* const* ctxs, const int32_t* tokens, int64_t n, float* logits) const override;
+  void hidden(Context& ctx, const int32_t* tokens, int64_t n, float* out) const override;
+
+ private:
+  void logits_of(Context& ctx, const float* x, int64_t first, int64_t n, float* logits) const;
+  const float* trunk(Context& ctx, const int32_t* tokens, int64_t n, const RowPlace* rows) const;
+  void prefetch_layer(const DecoderLayer& L) const;
+  const WeightView& out_matrix() const { return output.data != nullptr ? output : tok_embd; }
+
+  Weights weights_;
+};
+
+// Binds what every decoder has: token_embd, output_norm, output (optional:
+// tied), and sizes the layers; checks feed_forward_length.
+Result<void> bind_ends(DecoderModel& m);
+
+// Binds the llama-style tensors shared by llama and qwen2: token_embd,
+// output_norm, output (optional: tied), per layer attn_norm, attn_q/k/v
+// (+ optional biases), attn_output, ffn_norm, ffn_gate/up/down.
+Result<void> bind_llama_tensors(DecoderModel& m);
+
+// Rows [first, first + count) of w as a matrix of their own (zero-copy):
+// the parts of a fused QKV or gate-up matrix.
+WeightView row_range(const WeightView& w, int64_t first, int64_t count);
+
+}  // namespace folio
