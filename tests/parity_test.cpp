@@ -194,9 +194,10 @@ TEST(Parity, SynthLlamaF32) {
 // The other architectures' synthetic models (F16 weights, golden README
 // section 6): qwen2 (QKV biases, NEOX rope), phi3 (fused QKV and gate-up),
 // gemma2 (post-norms, soft-capping, sliding window on even layers, GeGLU,
-// embedding scale). F16 budget: 2e-3 absolute (README section 5).
-TEST(Parity, QwenPhiGemmaF16) {
-  for (const char* name : {"synth-qwen2-f16", "synth-phi3-f16", "synth-gemma2-f16"}) {
+// embedding scale), llama with experts (Mixtral-style: 4 experts, top 2).
+// F16 budget: 2e-3 absolute (README section 5).
+TEST(Parity, QwenPhiGemmaMixtralF16) {
+  for (const char* name : {"synth-qwen2-f16", "synth-phi3-f16", "synth-gemma2-f16", "synth-llama-moe-f16"}) {
     auto f = ModelFile::open(data(std::string(name) + ".gguf"));
     ASSERT_TRUE(f.ok()) << name;
     auto m = load(*f);

@@ -12,6 +12,7 @@ namespace folio {
 namespace {
 // Scratch buffer slots used by the blocks (the architectures use 0..7).
 constexpr size_t kBufRope = 10, kBufScores = 11, kBufGate = 12, kBufUp = 13, kBufFfnOut = 14;
+constexpr size_t kBufRouter = 15, kBufMoeIn = 16, kBufMoeOut = 17;
 }  // namespace
 
 void linear(Context& ctx, const WeightView& w, const float* bias, const float* x, int64_t n, float* y) {
@@ -78,6 +79,89 @@ void attention(Context& ctx, int64_t layer, const AttentionShape& s, const float
       attend(a);
     }
   });
+}
+
+namespace {
+WeightView expert(const WeightView& w, int64_t e) {
+  WeightView v = w;
+  v.data = w.row(0, e);
+  v.n_mat = 1;
+  return v;
+}
+}  // namespace
+
+const float* moe_ffn(Context& ctx, const MoeWeights& w, const MoeSpec& s, FfnActivation act, const float* xn, int64_t n,
+                     std::vector<int64_t>* experts_used) {
+  const int64_t n_expert = w.router.n_out, n_embd = w.experts.down.n_out;
+  const int64_t k = std::min<int64_t>(s.n_used, n_expert);
+  float* probs = ctx.buffer(kBufRouter, static_cast<size_t>(n * n_expert));
+  linear(ctx, w.router, nullptr, xn, n, probs);
+  // Per token: the chosen experts and their weights.
+  std::vector<int32_t> chosen(static_cast<size_t>(n * k));
+  std::vector<float> weight(static_cast<size_t>(n * k));
+  std::vector<int32_t> order(static_cast<size_t>(n_expert));
+  std::vector<float> key(static_cast<size_t>(n_expert));
+  for (int64_t t = 0; t < n; ++t) {
+    float* p = probs + t * n_expert;
+    if (s.gating == MoeGating::kSoftmax) {
+      ops::softmax(p, n_expert);
+    } else {
+      for (int64_t e = 0; e < n_expert; ++e) p[e] = 1.f / (1.f + std::exp(-p[e]));
+    }
+    for (int64_t e = 0; e < n_expert; ++e) {
+      key[static_cast<size_t>(e)] = p[e] + (w.selection_bias != nullptr ? w.selection_bias[e] : 0.f);
+      order[static_cast<size_t>(e)] = static_cast<int32_t>(e);
+    }
+    std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int32_t a, int32_t b) {
+      return key[static_cast<size_t>(a)] > key[static_cast<size_t>(b)] || (key[static_cast<size_t>(a)] == key[static_cast<size_t>(b)] && a < b);
+    });
+    float sum = 0;
+    for (int64_t i = 0; i < k; ++i) {
+      const int32_t e = order[static_cast<size_t>(i)];
+      chosen[static_cast<size_t>(t * k + i)] = e;
+      weight[static_cast<size_t>(t * k + i)] = p[e];
+      sum += p[e];
+    }
+    for (int64_t i = 0; i < k; ++i) {
+      float& wt = weight[static_cast<size_t>(t * k + i)];
+      if (s.normalize && sum > 0) wt /= sum;
+      wt *= s.scale;
+    }
+  }
+  float* y = ctx.buffer(kBufMoeOut, static_cast<size_t>(n * n_embd));
+  std::fill(y, y + n * n_embd, 0.f);
+  // Expert by expert over the tokens routed to it.
+  float* xs = ctx.buffer(kBufMoeIn, static_cast<size_t>(n * w.experts.gate.n_in));
+  std::vector<int64_t> rows;
+  std::vector<float> rows_w;
+  for (int64_t e = 0; e < n_expert; ++e) {
+    rows.clear();
+    rows_w.clear();
+    for (int64_t t = 0; t < n; ++t) {
+      for (int64_t i = 0; i < k; ++i) {
+        if (chosen[static_cast<size_t>(t * k + i)] == e) {
+          rows.push_back(t);
+          rows_w.push_back(weight[static_cast<size_t>(t * k + i)]);
+        }
+      }
+    }
+    if (rows.empty()) continue;
+    if (experts_used != nullptr) (*experts_used)[static_cast<size_t>(e)] += static_cast<int64_t>(rows.size());
+    const int64_t m = static_cast<int64_t>(rows.size()), n_in = w.experts.gate.n_in;
+    for (int64_t j = 0; j < m; ++j) std::copy(xn + rows[static_cast<size_t>(j)] * n_in, xn + (rows[static_cast<size_t>(j)] + 1) * n_in, xs + j * n_in);
+    const FfnWeights ew{expert(w.experts.gate, e), expert(w.experts.up, e), expert(w.experts.down, e)};
+    const float* out = ffn_gated(ctx, ew, act, xs, m);
+    for (int64_t j = 0; j < m; ++j) {
+      const float wt = rows_w[static_cast<size_t>(j)];
+      float* dst = y + rows[static_cast<size_t>(j)] * n_embd;
+      for (int64_t i = 0; i < n_embd; ++i) dst[i] += wt * out[j * n_embd + i];
+    }
+  }
+  if (w.shared.gate.data != nullptr) {
+    const float* out = ffn_gated(ctx, w.shared, act, xn, n);
+    for (int64_t i = 0; i < n * n_embd; ++i) y[i] += out[i];
+  }
+  return y;
 }
 
 const float* ffn_gated(Context& ctx, const FfnWeights& w, FfnActivation act, const float* xn, int64_t n) {

@@ -56,6 +56,30 @@ struct FfnWeights {
 enum class FfnActivation { kSilu, kGeluTanh };
 const float* ffn_gated(Context& ctx, const FfnWeights& w, FfnActivation act, const float* xn, int64_t n);
 
+// Mixture of experts (Mixtral, Qwen MoE, DeepSeek): per token the router
+// picks n_used of the experts (3-D gate/up/down, n_mat = n_expert), whose
+// gated FFN outputs are summed with the routing weights, plus the shared
+// expert when present. Tokens are grouped by expert, so each chosen expert's
+// matrices are read once per call and the others not at all (under mmap an
+// unrouted expert is never paged in).
+struct MoeWeights {
+  WeightView router;                    // (n_embd -> n_expert): ffn_gate_inp
+  const float* selection_bias = nullptr;  // exp_probs_b: added for the choice only (DeepSeek-V3)
+  FfnWeights experts;                   // ffn_{gate,up,down}_exps
+  FfnWeights shared;                    // ffn_{gate,up,down}_shexp (gate.data == nullptr: none)
+};
+enum class MoeGating { kSoftmax, kSigmoid };
+struct MoeSpec {
+  int64_t n_used = 2;
+  MoeGating gating = MoeGating::kSoftmax;
+  bool normalize = true;  // the chosen weights divided by their sum
+  float scale = 1.f;      // then multiplied by this
+};
+// Returns y (n, n_embd) in a scratch buffer of ctx. experts_used (optional,
+// n_expert counters) counts the tokens routed to each expert.
+const float* moe_ffn(Context& ctx, const MoeWeights& w, const MoeSpec& s, FfnActivation act, const float* xn, int64_t n,
+                     std::vector<int64_t>* experts_used = nullptr);
+
 // y (n, w.n_out) = W xn (n, w.n_in) + bias (optional).
 void linear(Context& ctx, const WeightView& w, const float* bias, const float* x, int64_t n, float* y);
 

@@ -55,10 +55,33 @@ Result<void> bind_llama_tensors(DecoderModel& m) {
     FOLIO_ASSIGN_OR_RETURN(L.bk, w.optional_vector(b + "attn_k.bias", kw));
     FOLIO_ASSIGN_OR_RETURN(L.bv, w.optional_vector(b + "attn_v.bias", vw));
     FOLIO_ASSIGN_OR_RETURN(L.ffn_norm, w.vector(b + "ffn_norm.weight", h.n_embd));
+    if (h.n_expert > 0) {
+      FOLIO_TRY(bind_experts(m, b, h.n_ff, L.moe));
+      continue;
+    }
     FOLIO_ASSIGN_OR_RETURN(L.ffn.gate, w.matrix(b + "ffn_gate.weight", {h.n_embd, h.n_ff}));
     FOLIO_ASSIGN_OR_RETURN(L.ffn.up, w.matrix(b + "ffn_up.weight", {h.n_embd, h.n_ff}));
     FOLIO_ASSIGN_OR_RETURN(L.ffn.down, w.matrix(b + "ffn_down.weight", {h.n_ff, h.n_embd}));
   }
+  return {};
+}
+
+Result<void> bind_experts(DecoderModel& m, const std::string& b, int64_t n_ff_exp, MoeWeights& moe) {
+  const Hparams& h = m.hparams();
+  Weights& w = m.weights();
+  if (h.n_expert_used <= 0 || h.n_expert_used > h.n_expert) {
+    return make_error("model metadata %s.expert_used_count is %lld with %lld experts; the file is damaged", h.arch.c_str(),
+                      static_cast<long long>(h.n_expert_used), static_cast<long long>(h.n_expert));
+  }
+  if (!w.has(b + "ffn_gate_exps.weight") && w.has(b + "ffn_gate.0.weight")) {
+    return make_error("this file stores each expert as its own tensor (an old Mixtral conversion); convert it again with a "
+                      "current llama.cpp convert_hf_to_gguf.py");
+  }
+  FOLIO_ASSIGN_OR_RETURN(moe.router, w.matrix(b + "ffn_gate_inp.weight", {h.n_embd, h.n_expert}));
+  FOLIO_ASSIGN_OR_RETURN(moe.experts.gate, w.matrix(b + "ffn_gate_exps.weight", {h.n_embd, n_ff_exp, h.n_expert}));
+  FOLIO_ASSIGN_OR_RETURN(moe.experts.up, w.matrix(b + "ffn_up_exps.weight", {h.n_embd, n_ff_exp, h.n_expert}));
+  FOLIO_ASSIGN_OR_RETURN(moe.experts.down, w.matrix(b + "ffn_down_exps.weight", {n_ff_exp, h.n_embd, h.n_expert}));
+  m.spec.moe.n_used = h.n_expert_used;
   return {};
 }
 
@@ -145,13 +168,18 @@ const float* DecoderModel::trunk(Context& ctx, const int32_t* tokens, int64_t n,
     linear(ctx, L.wo, nullptr, att, n, o);
     residual(o, L.post_attn_norm);
     for (int64_t t = 0; t < n; ++t) ops::rms_norm(x + t * h.n_embd, L.ffn_norm, h.norm_eps, h.n_embd, xn + t * h.n_embd);
-    residual(ffn_gated(ctx, L.ffn, spec.act, xn, n), L.post_ffn_norm);
+    const float* y = L.moe.router.data != nullptr ? moe_ffn(ctx, L.moe, spec.moe, spec.act, xn, n)
+                                                   : ffn_gated(ctx, L.ffn, spec.act, xn, n);
+    residual(y, L.post_ffn_norm);
   }
   return x;
 }
 
+// Experts are not read ahead: a token touches only the ones it is routed to.
 void DecoderModel::prefetch_layer(const DecoderLayer& L) const {
-  for (const WeightView* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.ffn.gate, &L.ffn.up, &L.ffn.down}) prefetch(*w);
+  for (const WeightView* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.ffn.gate, &L.ffn.up, &L.ffn.down, &L.moe.router}) {
+    if (w->data != nullptr) prefetch(*w);
+  }
 }
 
 }  // namespace folio

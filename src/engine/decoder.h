@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "engine/blocks.h"
@@ -23,6 +24,7 @@ struct DecoderLayer {
   const float* post_attn_norm = nullptr;          // optional (gemma2)
   const float* ffn_norm = nullptr;
   FfnWeights ffn;
+  MoeWeights moe;                                 // experts instead of ffn when moe.router.data != nullptr
   const float* post_ffn_norm = nullptr;           // optional (gemma2)
   int64_t window = 0;                             // sliding-window attention (> 0) in this layer
 };
@@ -33,6 +35,7 @@ struct DecoderSpec {
   float embd_scale = 1.f;     // token embeddings are multiplied by it (gemma2: sqrt(n_embd))
   float final_softcap = 0.f;  // > 0: logits = cap * tanh(logits / cap)
   FfnActivation act = FfnActivation::kSilu;
+  MoeSpec moe;                // routing of the expert layers
 };
 
 class DecoderModel : public Model {
@@ -69,8 +72,14 @@ Result<void> bind_ends(DecoderModel& m);
 
 // Binds the llama-style tensors shared by llama and qwen2: token_embd,
 // output_norm, output (optional: tied), per layer attn_norm, attn_q/k/v
-// (+ optional biases), attn_output, ffn_norm, ffn_gate/up/down.
+// (+ optional biases), attn_output, ffn_norm, ffn_gate/up/down, or with
+// expert_count > 0 the router ffn_gate_inp and the experts
+// ffn_{gate,up,down}_exps (Mixtral layout).
 Result<void> bind_llama_tensors(DecoderModel& m);
+
+// Binds layer b's router and 3-D experts (ffn_gate_inp, ffn_{gate,up,
+// down}_exps of width n_ff_exp); sets spec.moe.n_used.
+Result<void> bind_experts(DecoderModel& m, const std::string& b, int64_t n_ff_exp, MoeWeights& moe);
 
 // Rows [first, first + count) of w as a matrix of their own (zero-copy):
 // the parts of a fused QKV or gate-up matrix.
