@@ -194,10 +194,13 @@ TEST(Parity, SynthLlamaF32) {
 // The other architectures' synthetic models (F16 weights, golden README
 // section 6): qwen2 (QKV biases, NEOX rope), phi3 (fused QKV and gate-up),
 // gemma2 (post-norms, soft-capping, sliding window on even layers, GeGLU,
-// embedding scale), llama with experts (Mixtral-style: 4 experts, top 2).
+// embedding scale), llama with experts (Mixtral-style: 4 experts, top 2),
+// deepseek2 (DeepSeek-V3-like: latent attention, YaRN, sigmoid-gated
+// experts with a selection bias and a shared expert, a leading dense layer).
 // F16 budget: 2e-3 absolute (README section 5).
-TEST(Parity, QwenPhiGemmaMixtralF16) {
-  for (const char* name : {"synth-qwen2-f16", "synth-phi3-f16", "synth-gemma2-f16", "synth-llama-moe-f16"}) {
+TEST(Parity, OtherArchitecturesF16) {
+  for (const char* name : {"synth-qwen2-f16", "synth-phi3-f16", "synth-gemma2-f16", "synth-llama-moe-f16",
+                           "synth-deepseek2-f16"}) {
     auto f = ModelFile::open(data(std::string(name) + ".gguf"));
     ASSERT_TRUE(f.ok()) << name;
     auto m = load(*f);
@@ -207,6 +210,17 @@ TEST(Parity, QwenPhiGemmaMixtralF16) {
     compare(name, g, two, 2e-3);
     EXPECT_EQ(two, run_rows(*m, g, 1)) << name << ": logits must not depend on the thread count";
   }
+}
+
+// llama.cpp's own Q4_K_M quantization of the synthetic deepseek2 (Q4_K,
+// Q6_K for output and the down experts): the quantized budget.
+TEST(Parity, DeepSeek2Q4KM) {
+  auto f = ModelFile::open(data("synth-deepseek2-q4_k_m.gguf"));
+  ASSERT_TRUE(f.ok());
+  auto m = load(*f);
+  ASSERT_NE(m, nullptr);
+  const Golden g = load_golden("synth-deepseek2-q4_k_m");
+  compare("synth-deepseek2-q4_k_m", g, run_rows(*m, g, 2), 3e-2);
 }
 
 // Every quantized variant of the golden synthetic llama: folio quantizes

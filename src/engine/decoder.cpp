@@ -130,15 +130,31 @@ void DecoderModel::logits_of(Context& ctx, const float* x, int64_t first, int64_
 // The blocks over n tokens placed at rows[i] (cache, position): returns the
 // residual stream (n rows of n_embd, in ctx's buffer 0); the caches hold
 // their keys and values; no n_past is advanced.
-const float* DecoderModel::trunk(Context& ctx, const int32_t* tokens, int64_t n, const RowPlace* rows) const {
+const float* DecoderModel::self_attention(Context& ctx, int64_t l, const float* xn, int64_t n,
+                                          const RowPlace* rows) const {
   const Hparams& h = hp_;
+  const DecoderLayer& L = layers[static_cast<size_t>(l)];
   const int64_t qw = h.n_head * h.head_dim_k, kw = h.n_head_kv * h.head_dim_k, vw = h.n_head_kv * h.head_dim_v;
-  float* x = ctx.buffer(0, static_cast<size_t>(n * h.n_embd));    // (n, n_embd) residual stream
-  float* xn = ctx.buffer(1, static_cast<size_t>(n * h.n_embd));   // (n, n_embd) normed
-  float* q = ctx.buffer(2, static_cast<size_t>(n * qw));          // (n, n_head * head_dim)
-  float* k = ctx.buffer(3, static_cast<size_t>(n * kw));          // (n, n_head_kv * head_dim)
+  float* q = ctx.buffer(2, static_cast<size_t>(n * qw));  // (n, n_head * head_dim)
+  float* k = ctx.buffer(3, static_cast<size_t>(n * kw));  // (n, n_head_kv * head_dim)
   float* v = ctx.buffer(4, static_cast<size_t>(n * vw));
   float* att = ctx.buffer(5, static_cast<size_t>(n * h.n_head * h.head_dim_v));
+  float* o = ctx.buffer(7, static_cast<size_t>(n * h.n_embd));
+  linear(ctx, L.wq, L.bq, xn, n, q);
+  linear(ctx, L.wk, L.bk, xn, n, k);
+  linear(ctx, L.wv, L.bv, xn, n, v);
+  rope_qk(ctx, spec.rope, spec.attn, q, k, n, rows);
+  AttentionShape shape = spec.attn;
+  shape.window = L.window;
+  attention(ctx, l, shape, q, k, v, n, rows, att);
+  linear(ctx, L.wo, nullptr, att, n, o);
+  return o;
+}
+
+const float* DecoderModel::trunk(Context& ctx, const int32_t* tokens, int64_t n, const RowPlace* rows) const {
+  const Hparams& h = hp_;
+  float* x = ctx.buffer(0, static_cast<size_t>(n * h.n_embd));    // (n, n_embd) residual stream
+  float* xn = ctx.buffer(1, static_cast<size_t>(n * h.n_embd));   // (n, n_embd) normed
   float* tmp = ctx.buffer(6, static_cast<size_t>(n * h.n_embd));
   for (int64_t t = 0; t < n; ++t) dequantize_row(tok_embd, tokens[t], x + t * h.n_embd);
   if (spec.embd_scale != 1.f) {
@@ -157,16 +173,7 @@ const float* DecoderModel::trunk(Context& ctx, const int32_t* tokens, int64_t n,
     if (l + 1 < h.n_layer) prefetch_layer(layers[static_cast<size_t>(l + 1)]);
     else prefetch(out_matrix());
     for (int64_t t = 0; t < n; ++t) ops::rms_norm(x + t * h.n_embd, L.attn_norm, h.norm_eps, h.n_embd, xn + t * h.n_embd);
-    linear(ctx, L.wq, L.bq, xn, n, q);
-    linear(ctx, L.wk, L.bk, xn, n, k);
-    linear(ctx, L.wv, L.bv, xn, n, v);
-    rope_qk(ctx, spec.rope, spec.attn, q, k, n, rows);
-    AttentionShape shape = spec.attn;
-    shape.window = L.window;
-    attention(ctx, l, shape, q, k, v, n, rows, att);
-    float* o = ctx.buffer(7, static_cast<size_t>(n * h.n_embd));
-    linear(ctx, L.wo, nullptr, att, n, o);
-    residual(o, L.post_attn_norm);
+    residual(self_attention(ctx, l, xn, n, rows), L.post_attn_norm);
     for (int64_t t = 0; t < n; ++t) ops::rms_norm(x + t * h.n_embd, L.ffn_norm, h.norm_eps, h.n_embd, xn + t * h.n_embd);
     const float* y = L.moe.router.data != nullptr ? moe_ffn(ctx, L.moe, spec.moe, spec.act, xn, n)
                                                    : ffn_gated(ctx, L.ffn, spec.act, xn, n);

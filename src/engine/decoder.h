@@ -57,6 +57,14 @@ class DecoderModel : public Model {
   void decode(Context* const* ctxs, const int32_t* tokens, int64_t n, float* logits) const override;
   void hidden(Context& ctx, const int32_t* tokens, int64_t n, float* out) const override;
 
+ protected:
+  // Layer l's attention over the normed rows xn: the output projection's
+  // result (n, n_embd) in a scratch buffer. The default: Q/K/V projections
+  // (+ biases), rope, attention over the cache, output projection.
+  // Architectures with another attention (deepseek2's latent attention)
+  // override it.
+  virtual const float* self_attention(Context& ctx, int64_t l, const float* xn, int64_t n, const RowPlace* rows) const;
+
  private:
   void logits_of(Context& ctx, const float* x, int64_t first, int64_t n, float* logits) const;
   const float* trunk(Context& ctx, const int32_t* tokens, int64_t n, const RowPlace* rows) const;

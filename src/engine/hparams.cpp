@@ -58,9 +58,28 @@ Result<Hparams> read_hparams(const gguf::File& meta, const std::string& arch) {
   }
   FOLIO_ASSIGN_OR_RETURN(h.norm_eps, optional_float(meta, a + "attention.layer_norm_rms_epsilon", 1e-5f));
   FOLIO_ASSIGN_OR_RETURN(h.rope_base, optional_float(meta, a + "rope.freq_base", 10000.f));
-  if (auto type = meta.get_string(a + "rope.scaling.type"); type && *type == "linear") {
-    FOLIO_ASSIGN_OR_RETURN(float factor, optional_float(meta, a + "rope.scaling.factor", 1.f));
-    if (factor > 0) h.rope_freq_scale = 1.f / factor;
+  if (auto type = meta.get_string(a + "rope.scaling.type"); type && (*type == "linear" || *type == "yarn")) {
+    h.rope_scaling = std::string(*type);
+    FOLIO_ASSIGN_OR_RETURN(h.rope_scaling_factor, optional_float(meta, a + "rope.scaling.factor", 1.f));
+    if (h.rope_scaling_factor > 0) h.rope_freq_scale = 1.f / h.rope_scaling_factor;
+    FOLIO_ASSIGN_OR_RETURN(h.rope_n_ctx_orig, optional_int(meta, a + "rope.scaling.original_context_length", h.n_ctx_train));
+    FOLIO_ASSIGN_OR_RETURN(h.rope_yarn_log_mul, optional_float(meta, a + "rope.scaling.yarn_log_multiplier", 0.f));
+  }
+  FOLIO_ASSIGN_OR_RETURN(h.q_lora_rank, optional_int(meta, a + "attention.q_lora_rank", 0));
+  FOLIO_ASSIGN_OR_RETURN(h.kv_lora_rank, optional_int(meta, a + "attention.kv_lora_rank", 0));
+  FOLIO_ASSIGN_OR_RETURN(h.n_layer_dense_lead, optional_int(meta, a + "leading_dense_block_count", 0));
+  FOLIO_ASSIGN_OR_RETURN(h.n_ff_exp, optional_int(meta, a + "expert_feed_forward_length", 0));
+  FOLIO_ASSIGN_OR_RETURN(h.n_expert_shared, optional_int(meta, a + "expert_shared_count", 0));
+  FOLIO_ASSIGN_OR_RETURN(h.expert_weights_scale, optional_float(meta, a + "expert_weights_scale", 1.f));
+  if (const gguf::Value* v = meta.find(a + "expert_weights_norm")) {
+    const auto b = v->as_bool();
+    if (!b) return make_error("model metadata %sexpert_weights_norm is %s, expected a bool", a.c_str(), v->to_display().c_str());
+    h.expert_weights_norm = *b;
+  }
+  FOLIO_ASSIGN_OR_RETURN(h.expert_gating, optional_int(meta, a + "expert_gating_func", 0));
+  if (h.expert_gating > 2) {
+    return make_error("model metadata %sexpert_gating_func is %lld; folio knows softmax (1) and sigmoid (2)", a.c_str(),
+                      static_cast<long long>(h.expert_gating));
   }
   FOLIO_ASSIGN_OR_RETURN(h.sliding_window, optional_int(meta, a + "attention.sliding_window", 0));
   FOLIO_ASSIGN_OR_RETURN(h.attn_softcap, optional_float(meta, a + "attn_logit_softcapping", 0.f));
@@ -85,7 +104,10 @@ Result<Hparams> read_hparams(const gguf::File& meta, const std::string& arch) {
                           {"block_count", h.n_layer, 1 << 12},             {"feed_forward_length", h.n_ff, 1 << 22},
                           {"attention.head_count", h.n_head, 1 << 12},     {"attention.head_count_kv", h.n_head_kv, 1 << 12},
                           {"attention.key_length", h.head_dim_k, 1 << 14},  {"attention.value_length", h.head_dim_v, 1 << 14},
-                          {"expert_count", h.n_expert, 1 << 14},           {"expert_used_count", h.n_expert_used, 1 << 14}};
+                          {"expert_count", h.n_expert, 1 << 14},           {"expert_used_count", h.n_expert_used, 1 << 14},
+                          {"attention.q_lora_rank", h.q_lora_rank, 1 << 20}, {"attention.kv_lora_rank", h.kv_lora_rank, 1 << 20},
+                          {"expert_feed_forward_length", h.n_ff_exp, 1 << 22}, {"expert_shared_count", h.n_expert_shared, 1 << 14},
+                          {"leading_dense_block_count", h.n_layer_dense_lead, 1 << 12}};
   for (const Bound& b : bounds) {
     if (b.value > b.max) {
       return make_error("model metadata %s%s is %lld, more than any model has (at most %lld); the file is damaged",

@@ -28,6 +28,21 @@ struct Hparams {
   int64_t sliding_window = 0;  // attention.sliding_window (0: none)
   float attn_softcap = 0.f;    // attn_logit_softcapping (gemma2; 0: none)
   float final_softcap = 0.f;   // final_logit_softcapping (gemma2; 0: none)
+  // Rope scaling by name (rope.scaling.type): "linear" sets rope_freq_scale;
+  // "yarn" also keeps the original context and the log multiplier.
+  std::string rope_scaling;
+  float rope_scaling_factor = 1.f;
+  int64_t rope_n_ctx_orig = 0;     // rope.scaling.original_context_length
+  float rope_yarn_log_mul = 0.f;   // rope.scaling.yarn_log_multiplier
+  // Multi-head latent attention and experts (deepseek2).
+  int64_t q_lora_rank = 0;         // attention.q_lora_rank (0: plain attn_q)
+  int64_t kv_lora_rank = 0;        // attention.kv_lora_rank
+  int64_t n_layer_dense_lead = 0;  // leading_dense_block_count
+  int64_t n_ff_exp = 0;            // expert_feed_forward_length
+  int64_t n_expert_shared = 0;     // expert_shared_count
+  float expert_weights_scale = 1.f;
+  bool expert_weights_norm = false;
+  int64_t expert_gating = 0;       // expert_gating_func: 0 unset, 1 softmax, 2 sigmoid
   int64_t n_expert = 0;
   int64_t n_expert_used = 0;
   int64_t pooling = 0;       // pooling_type: 0 none (last token), 1 mean, 2 cls (first), 3 last

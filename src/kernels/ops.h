@@ -22,7 +22,18 @@ struct RopeParams {
   float freq_scale = 1.f;
   const float* factors = nullptr;  // rope_freqs.weight (n_rot/2), or null
   bool adjacent = true;
+  // YaRN (ext_factor > 0): pairs below corr_low keep their frequency
+  // (extrapolation), pairs above corr_high are interpolated (freq_scale),
+  // a linear ramp between; cos/sin are multiplied by
+  // attn_factor * (1 + 0.1 ln(1 / freq_scale)), as ggml_rope_ext does.
+  float ext_factor = 0.f;
+  float corr_low = 0.f, corr_high = 0.f;
+  float attn_factor = 1.f;
 };
+// YaRN's correction range for n_rot dimensions trained at n_ctx_orig
+// positions (ggml_rope_yarn_corr_dims; beta_fast 32, beta_slow 1).
+void yarn_corr_dims(int n_rot, int64_t n_ctx_orig, float freq_base, float beta_fast, float beta_slow, float* low,
+                    float* high);
 // cos/sin for one position: cs[2i] = cos(theta_i), cs[2i+1] = sin(theta_i).
 void rope_cache(const RopeParams& p, int64_t pos, float* cs);
 void rope_apply(const RopeParams& p, const float* cs, float* x);

@@ -18,8 +18,8 @@ from make_quant_fixture import Reader  # noqa: E402
 TYPES = ["f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "q4_k_m"]
 # The other architectures' synthetic models (F16, random weights): the
 # model files too, since their logits depend on those exact weights.
-ARCHS = ["synth-qwen2-f16", "synth-phi3-f16", "synth-gemma2-f16", "synth-llama-moe-f16"]
-LOGITS = ARCHS + ["stories260K", "stories260K.prompt1", "stories260K.prompt2", "stories260K.prompt3",
+ARCHS = ["synth-qwen2-f16", "synth-phi3-f16", "synth-gemma2-f16", "synth-llama-moe-f16", "synth-deepseek2-f16"]
+LOGITS = ARCHS + ["synth-deepseek2-q4_k_m", "stories260K", "stories260K.prompt1", "stories260K.prompt2", "stories260K.prompt3",
           "llama-2-tiny-random", "synth-llama-f32"] + [f"synth-llama-{t}" for t in TYPES]
 SIZES = {0: (1, 4), 1: (1, 2), 30: (1, 2), 2: (32, 18), 3: (32, 20), 6: (32, 22), 7: (32, 24), 8: (32, 34),
          10: (256, 84), 11: (256, 110), 12: (256, 144), 13: (256, 176), 14: (256, 210)}

@@ -6,11 +6,12 @@
 namespace folio {
 
 namespace {
-constexpr std::array<std::pair<const char*, ModelFactory>, 4> kArchitectures = {{
+constexpr std::array<std::pair<const char*, ModelFactory>, 5> kArchitectures = {{
     {"llama", load_llama},
     {"qwen2", load_qwen2},
     {"phi3", load_phi3},
     {"gemma2", load_gemma2},
+    {"deepseek2", load_deepseek2},
 }};
 }  // namespace
 
