@@ -26,24 +26,47 @@ using testing::TempDir;
 
 constexpr uint64_t kLimit = 128ull << 20;
 
-// A folio synth model of about 270 MB (F16), twice the limit and more.
-const std::string& big_model() {
+// A folio synth model in F16 (random weights, the bundled vocabulary) of
+// preset's shape as `adjust` changes it; made once per test program.
+std::string synth_f16(const char* preset, const char* file, void (*adjust)(synth::ModelShape&)) {
   static TempDir* dir = new TempDir();  // lives for the test program
-  static const std::string path = [] {
-    synth::SynthOptions o;
-    o.shape = *synth::find_preset("tiny");
-    o.shape.n_embd = 1024;
-    o.shape.n_head = 8;
-    o.shape.n_head_kv = 8;
-    o.shape.n_ff = 4096;
-    o.shape.n_layer = 8;
-    o.quant = "F16";
-    o.vocab_path = std::string(FOLIO_MODELS_DIR) + "/stories260K.gguf";
-    const std::string p = dir->file("big-f16.gguf");
-    auto r = synth::synthesize(o, p);
-    EXPECT_TRUE(r.ok()) << r.error().message;
-    return p;
-  }();
+  synth::SynthOptions o;
+  o.shape = *synth::find_preset(preset);
+  adjust(o.shape);
+  o.quant = "F16";
+  o.vocab_path = std::string(FOLIO_MODELS_DIR) + "/stories260K.gguf";
+  const std::string p = dir->file(file);
+  auto r = synth::synthesize(o, p);
+  EXPECT_TRUE(r.ok()) << r.error().message;
+  return p;
+}
+
+// A dense llama of about 270 MB, twice the limit and more.
+const std::string& big_model() {
+  static const std::string path = synth_f16("tiny", "big-f16.gguf", [](synth::ModelShape& s) {
+    s.n_embd = 1024;
+    s.n_head = 8;
+    s.n_head_kv = 8;
+    s.n_ff = 4096;
+    s.n_layer = 8;
+  });
+  return path;
+}
+
+// A deepseek2 (latent attention, 8 experts of which 2 are routed per
+// token, 1 shared) of about 300 MB: each token reads only a quarter of the
+// expert weights.
+const std::string& big_moe_model() {
+  static const std::string path = synth_f16("tiny-deepseek2", "big-moe-f16.gguf", [](synth::ModelShape& s) {
+    s.n_embd = 1024;
+    s.n_head = 8;
+    s.n_head_kv = 8;
+    s.q_lora_rank = 384;
+    s.n_ff = 2048;
+    s.n_ff_exp = 1024;
+    s.n_expert = 8;
+    s.n_layer = 6;
+  });
   return path;
 }
 
@@ -102,11 +125,9 @@ std::vector<std::string> with(std::vector<std::string> a, const std::vector<std:
   return a;
 }
 
-TEST(MemoryLimits, MmapRunsUnderACgroupLimitSmallerThanTheModel) {
-  std::string why;
-  const std::string cg = make_cgroup(kLimit, &why);
-  if (cg.empty()) GTEST_SKIP() << why;
-  const std::string model = big_model();
+// model, at least twice the limit, runs under it from the mapping with the
+// same tokens as without the limit.
+void expect_same_tokens_under_limit(const std::string& cg, const std::string& model) {
   ASSERT_GE(*file_size(model), 2 * kLimit);
   const RunResult free_run = testing::run_folio(with({"run", model, "Once upon a time"}, kGreedy));
   ASSERT_EQ(free_run.exit_code, 0) << free_run.err;
@@ -119,8 +140,18 @@ TEST(MemoryLimits, MmapRunsUnderACgroupLimitSmallerThanTheModel) {
   EXPECT_EQ(limited.exit_code, 0) << limited.err;
   EXPECT_EQ(limited.out, free_run.out);  // the same tokens
   EXPECT_NE(limited.err.find("plan: mmap, paged from disk"), std::string::npos) << limited.err;
-  std::printf("  [ cgroup   ] %s limit, %.0f MB model: same output in %.1f s\n", human_bytes(kLimit).c_str(),
-              *file_size(model) / 1e6, secs);
+  const size_t at = limited.err.find("read from disk:");
+  std::printf("  [ cgroup   ] %s limit, %.0f MB model: same output in %.1f s; %s\n", human_bytes(kLimit).c_str(),
+              *file_size(model) / 1e6, secs,
+              at == std::string::npos ? "" : limited.err.substr(at, limited.err.find('\n', at) - at).c_str());
+}
+
+TEST(MemoryLimits, MmapRunsUnderACgroupLimitSmallerThanTheModel) {
+  std::string why;
+  const std::string cg = make_cgroup(kLimit, &why);
+  if (cg.empty()) GTEST_SKIP() << why;
+  const std::string model = big_model();
+  expect_same_tokens_under_limit(cg, model);
 
   const auto t1 = std::chrono::steady_clock::now();
   const RunResult refused = run_in_cgroup(cg, with({"run", model, "Once upon a time", "-p", "use_mmap=false"}, kGreedy));
@@ -131,6 +162,16 @@ TEST(MemoryLimits, MmapRunsUnderACgroupLimitSmallerThanTheModel) {
   EXPECT_NE(refused.err.find("the cgroup memory limit leaves"), std::string::npos) << refused.err;
   EXPECT_NE(refused.err.find("use_mmap=true"), std::string::npos) << refused.err;
   EXPECT_LT(refuse_secs, 5.0);
+  ::rmdir(cg.c_str());
+}
+
+// The same for a mixture of experts: a token touches the routed experts
+// only, and the paged mapping serves them.
+TEST(MemoryLimits, MoeRunsUnderACgroupLimitSmallerThanTheModel) {
+  std::string why;
+  const std::string cg = make_cgroup(kLimit, &why);
+  if (cg.empty()) GTEST_SKIP() << why;
+  expect_same_tokens_under_limit(cg, big_moe_model());
   ::rmdir(cg.c_str());
 }
 

@@ -25,6 +25,8 @@
 #include "engine/loader.h"
 #include "gguf/summary.h"
 #include "memory/bandwidth.h"
+#include "memory/proc_status.h"
+#include "memory/system.h"
 
 namespace folio::cli {
 
@@ -50,6 +52,7 @@ struct Row {
   std::vector<double> samples;  // tokens/s
   double bandwidth = 0;         // bytes/s measured (tg rows)
   double bytes_per_token = 0;   // weight bytes read per generated token
+  double disk_per_token = 0;    // bytes read from storage per generated token (paged weights)
   double mean() const {
     double s = 0;
     for (double v : samples) s += v;
@@ -67,12 +70,19 @@ struct Row {
 
 // Weight bytes one generated token reads: every tensor but the embedding
 // table, of which it reads one row (the whole table when it doubles as the
-// output matrix).
-double bytes_per_token(const ModelFile& f) {
+// output matrix). Of the routed experts (*_exps tensors) a token reads
+// expert_used_count of expert_count.
+double bytes_per_token(const ModelFile& f, const Hparams& hp) {
   const gguf::TensorInfo* embd = f.find_tensor("token_embd.weight");
   const bool tied = f.find_tensor("output.weight") == nullptr;
   double b = static_cast<double>(f.tensor_bytes());
   if (embd != nullptr && !tied) b -= static_cast<double>(embd->nbytes) - static_cast<double>(embd->nbytes) / static_cast<double>(embd->n_rows());
+  if (hp.n_expert > 0) {
+    for (const auto& t : f.tensors()) {
+      if (t.name.find("_exps.") == std::string::npos) continue;
+      b -= static_cast<double>(t.nbytes) * (1.0 - static_cast<double>(hp.n_expert_used) / static_cast<double>(hp.n_expert));
+    }
+  }
   return b;
 }
 
@@ -95,17 +105,27 @@ std::string human_count(uint64_t n) {
   return buf;
 }
 
+// A "disk read/token" column appears when weights were read from storage
+// during a tg test (paged models).
 void print_md(const std::vector<Row>& rows) {
-  std::printf("| model | size | params | type | threads | test | t/s | tg bound t/s | of bound |\n");
-  std::printf("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n");
+  bool disk = false;
+  for (const Row& r : rows) disk = disk || r.disk_per_token >= (1 << 20);
+  std::printf("| model | size | params | type | threads | test | t/s | tg bound t/s | of bound |%s\n",
+              disk ? " disk read/token |" : "");
+  std::printf("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |%s\n", disk ? " ---: |" : "");
   for (const Row& r : rows) {
-    char bound[64] = "", frac[32] = "";
+    char bound[64] = "", frac[32] = "", read[48] = "";
     if (r.bound() > 0 && r.parallel == 1) {
       std::snprintf(bound, sizeof bound, "%.2f", r.bound());
       std::snprintf(frac, sizeof frac, "%.0f%%", 100 * r.mean() / r.bound());
     }
-    std::printf("| %s | %s | %s | %s | %d | %s | %.2f ± %.2f | %s | %s |\n", r.model.c_str(), human_bytes(r.size).c_str(),
-                human_count(r.params).c_str(), r.type.c_str(), r.threads, r.test.c_str(), r.mean(), r.stddev(), bound, frac);
+    if (disk) {
+      std::snprintf(read, sizeof read, " %s |",
+                    r.n_gen > 0 && r.parallel == 1 ? human_bytes(static_cast<uint64_t>(r.disk_per_token)).c_str() : "");
+    }
+    std::printf("| %s | %s | %s | %s | %d | %s | %.2f ± %.2f | %s | %s |%s\n", r.model.c_str(), human_bytes(r.size).c_str(),
+                human_count(r.params).c_str(), r.type.c_str(), r.threads, r.test.c_str(), r.mean(), r.stddev(), bound, frac,
+                read);
   }
 }
 
@@ -121,6 +141,7 @@ void print_json(const std::vector<Row>& rows) {
       j["weight_bytes_per_token"] = r.bytes_per_token;
       j["bound_ts"] = r.bound();
       j["of_bound"] = r.mean() / r.bound();
+      j["disk_read_bytes_per_token"] = r.disk_per_token;
     }
     out.push_back(std::move(j));
   }
@@ -189,10 +210,13 @@ int run_bench(const BenchCli& c) {
   std::vector<Row> rows;
   // Measured before any model is loaded: the kernel's read-ahead of a
   // just-mapped file would compete for the same bandwidth.
+  // Its buffer takes at most a quarter of the memory a load may use (under
+  // a tight cgroup limit a 512 MiB buffer would get the process killed).
   std::map<int, double> bandwidth;  // per thread count
+  const size_t probe = static_cast<size_t>(std::min<uint64_t>(uint64_t{512} << 20, probe_system().anon_budget() / 4));
   for (int nt : threads) {
     ThreadPool pool(nt);
-    bandwidth[nt] = measure_read_bandwidth(pool).bytes_per_second;
+    bandwidth[nt] = measure_read_bandwidth(pool, std::max<size_t>(probe, size_t{16} << 20)).bytes_per_second;
   }
   std::mt19937 rng(1234);
   for (const std::string& path : c.models) {
@@ -237,13 +261,15 @@ int run_bench(const BenchCli& c) {
         r.test = "tg" + std::to_string(n);
         r.n_gen = n;
         r.bandwidth = bandwidth[nt];
-        r.bytes_per_token = bytes_per_token(f);
+        r.bytes_per_token = bytes_per_token(f, m.hparams());
         for (int p : c.parallel) {
           Row rp = r;
           rp.parallel = p;
           if (p == 1) {
             time_gen(m, **ctx, 1, logits);  // warm-up
+            const uint64_t read0 = storage_read_bytes();
             for (int i = 0; i < c.reps; ++i) rp.samples.push_back(static_cast<double>(n) / time_gen(m, **ctx, n, logits));
+            rp.disk_per_token = static_cast<double>(storage_read_bytes() - read0) / static_cast<double>(n * c.reps);
           } else {
             rp.test += " x" + std::to_string(p);
             std::vector<std::unique_ptr<Context>> ctxs;

@@ -67,6 +67,7 @@ int run_run(const RunCli& c) {
   bool ends_with_newline = true;
   PeakMemory peak;
   peak.sample();
+  const uint64_t read0 = storage_read_bytes();
   auto r = generate(*loaded->model, **ctx, *loaded->tokenizer, ids, opts, [&](std::string_view text) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
@@ -94,6 +95,8 @@ int run_run(const RunCli& c) {
     std::fprintf(stderr, "peak file RSS:        %s (%llu bytes, the mapped weights)\n", human_bytes(peak.file()).c_str(),
                  static_cast<unsigned long long>(peak.file()));
     std::fprintf(stderr, "major page faults:    %llu\n", static_cast<unsigned long long>(major_faults() - faults0));
+    std::fprintf(stderr, "read from disk:       %s (prompt and generation; folio bench gives it per token)\n",
+                 human_bytes(storage_read_bytes() - read0).c_str());
   }
   return 0;
 }

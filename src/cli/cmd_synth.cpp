@@ -23,7 +23,7 @@ struct SynthCli {
   uint64_t seed = 42;
   int threads = 0;
   int64_t layers = 0, embd = 0, ff = 0, heads = 0, heads_kv = 0, ctx = 0, vocab_size = 0, experts = 0,
-          experts_used = 0;
+          experts_used = 0, expert_ff = 0;
   bool list = false;
 };
 
@@ -49,6 +49,7 @@ int run_synth(const SynthCli& c) {
   set(c.vocab_size, o.shape.n_vocab);
   set(c.experts, o.shape.n_expert);
   set(c.experts_used, o.shape.n_expert_used);
+  set(c.expert_ff, o.shape.n_ff_exp);
   o.quant = c.type;
   o.vocab_path = c.vocab.empty() ? bundled_model_path() : c.vocab;
   if (o.vocab_path.empty()) return fail("no vocabulary given and the bundled model was not found; pass --vocab FILE.gguf");
@@ -92,6 +93,7 @@ void add_synth(CLI::App& app, int* exit_code) {
   cmd->add_option("--vocab-size", c->vocab_size, "Pad the vocabulary to this many tokens");
   cmd->add_option("--experts", c->experts, "Override the expert count");
   cmd->add_option("--experts-used", c->experts_used, "Override the experts used per token");
+  cmd->add_option("--expert-ff", c->expert_ff, "Override the expert feed-forward length (deepseek2)");
   cmd->add_flag("--list", c->list, "List the presets");
   cmd->callback([c, exit_code] { *exit_code = run_synth(*c); });
 }

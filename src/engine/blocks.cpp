@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/attention.h"
+#include "memory/mapped_file.h"
 #include "tensor/fp16.h"
 
 namespace folio {
@@ -91,7 +92,7 @@ WeightView expert(const WeightView& w, int64_t e) {
 }  // namespace
 
 const float* moe_ffn(Context& ctx, const MoeWeights& w, const MoeSpec& s, FfnActivation act, const float* xn, int64_t n,
-                     std::vector<int64_t>* experts_used) {
+                     bool read_ahead, std::vector<int64_t>* experts_used) {
   const int64_t n_expert = w.router.n_out, n_embd = w.experts.down.n_out;
   const int64_t k = std::min<int64_t>(s.n_used, n_expert);
   float* probs = ctx.buffer(kBufRouter, static_cast<size_t>(n * n_expert));
@@ -126,6 +127,16 @@ const float* moe_ffn(Context& ctx, const MoeWeights& w, const MoeSpec& s, FfnAct
       float& wt = weight[static_cast<size_t>(t * k + i)];
       if (s.normalize && sum > 0) wt /= sum;
       wt *= s.scale;
+    }
+  }
+  if (read_ahead) {
+    std::vector<bool> routed(static_cast<size_t>(n_expert), false);
+    for (int32_t e : chosen) routed[static_cast<size_t>(e)] = true;
+    for (int64_t e = 0; e < n_expert; ++e) {
+      if (!routed[static_cast<size_t>(e)]) continue;
+      for (const WeightView* m : {&w.experts.gate, &w.experts.up, &w.experts.down}) {
+        advise_range_willneed(m->row(0, e), static_cast<size_t>(m->n_out) * m->row_bytes);
+      }
     }
   }
   float* y = ctx.buffer(kBufMoeOut, static_cast<size_t>(n * n_embd));

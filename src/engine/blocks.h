@@ -75,10 +75,13 @@ struct MoeSpec {
   bool normalize = true;  // the chosen weights divided by their sum
   float scale = 1.f;      // then multiplied by this
 };
-// Returns y (n, n_embd) in a scratch buffer of ctx. experts_used (optional,
-// n_expert counters) counts the tokens routed to each expert.
+// Returns y (n, n_embd) in a scratch buffer of ctx. read_ahead: ask the
+// kernel for all routed experts' bytes as soon as the routing is known (the
+// weights are paged), so their reads overlap the first experts' compute.
+// experts_used (optional, n_expert counters) counts the tokens routed to
+// each expert.
 const float* moe_ffn(Context& ctx, const MoeWeights& w, const MoeSpec& s, FfnActivation act, const float* xn, int64_t n,
-                     std::vector<int64_t>* experts_used = nullptr);
+                     bool read_ahead = false, std::vector<int64_t>* experts_used = nullptr);
 
 // y (n, w.n_out) = W xn (n, w.n_in) + bias (optional).
 void linear(Context& ctx, const WeightView& w, const float* bias, const float* x, int64_t n, float* y);

@@ -175,11 +175,21 @@ const float* DecoderModel::trunk(Context& ctx, const int32_t* tokens, int64_t n,
     for (int64_t t = 0; t < n; ++t) ops::rms_norm(x + t * h.n_embd, L.attn_norm, h.norm_eps, h.n_embd, xn + t * h.n_embd);
     residual(self_attention(ctx, l, xn, n, rows), L.post_attn_norm);
     for (int64_t t = 0; t < n; ++t) ops::rms_norm(x + t * h.n_embd, L.ffn_norm, h.norm_eps, h.n_embd, xn + t * h.n_embd);
-    const float* y = L.moe.router.data != nullptr ? moe_ffn(ctx, L.moe, spec.moe, spec.act, xn, n)
+    const float* y = L.moe.router.data != nullptr ? moe_ffn(ctx, L.moe, spec.moe, spec.act, xn, n, paged_)
                                                    : ffn_gated(ctx, L.ffn, spec.act, xn, n);
     residual(y, L.post_ffn_norm);
   }
   return x;
+}
+
+void DecoderModel::set_paged(bool paged) {
+  Model::set_paged(paged);
+  if (!paged) return;
+  for (const DecoderLayer& L : layers) {
+    for (const WeightView* w : {&L.moe.experts.gate, &L.moe.experts.up, &L.moe.experts.down}) {
+      if (w->data != nullptr) advise_range_random(w->data, static_cast<size_t>(w->n_out * w->n_mat) * w->row_bytes);
+    }
+  }
 }
 
 // Experts are not read ahead: a token touches only the ones it is routed to.

@@ -56,6 +56,9 @@ class DecoderModel : public Model {
   void forward(Context& ctx, const int32_t* tokens, int64_t n, bool all_logits, float* logits) const override;
   void decode(Context* const* ctxs, const int32_t* tokens, int64_t n, float* logits) const override;
   void hidden(Context& ctx, const int32_t* tokens, int64_t n, float* out) const override;
+  // Paged: the experts get no read-around; each step asks for its routed
+  // experts' bytes before computing them.
+  void set_paged(bool paged) override;
 
  protected:
   // Layer l's attention over the normed rows xn: the output projection's

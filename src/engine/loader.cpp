@@ -135,6 +135,7 @@ Result<LoadedModel> load_planned(LoadedModel m) {
   // bandwidth, and explicit read-ahead cut generation from 7.1 to 4.3
   // tokens/s (the helper's page-cache work competes for the 2 cores). It is
   // for disks whose reads are slow and DMA-driven.
+  m.model->set_paged(m.plan.verdict == Verdict::kPaged);
   if (m.plan.verdict == Verdict::kPaged && readahead_enabled()) {
     m.readahead = std::make_unique<ReadAhead>(*m.file);
     m.model->set_readahead(m.readahead.get());

@@ -44,12 +44,18 @@ class Model {
   // outlive the model's use.
   void set_readahead(class ReadAhead* readahead) { readahead_ = readahead; }
 
+  // The plan says the weights are paged from disk: weights read in pieces
+  // (experts) get no read-around, and the pieces a step needs are asked
+  // for as soon as they are known.
+  virtual void set_paged(bool paged) { paged_ = paged; }
+
  protected:
   // Reads the bytes of w ahead when readahead is on.
   void prefetch(const WeightView& w) const;
 
   Hparams hp_;
   class ReadAhead* readahead_ = nullptr;
+  bool paged_ = false;
 };
 
 using ModelFactory = Result<std::unique_ptr<Model>> (*)(const ModelFile& file, const Hparams& hp);

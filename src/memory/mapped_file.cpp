@@ -277,6 +277,19 @@ uint64_t smaps_huge_bytes(const std::string& smaps, uintptr_t begin, uintptr_t e
   return total;
 }
 
+namespace {
+void advise_range(const uint8_t* p, size_t n, int advice) {
+  if (p == nullptr || n == 0) return;
+  const uintptr_t ps = page_size();
+  const uintptr_t a = reinterpret_cast<uintptr_t>(p) / ps * ps;
+  const uintptr_t e = (reinterpret_cast<uintptr_t>(p) + n + ps - 1) / ps * ps;
+  ::madvise(reinterpret_cast<void*>(a), e - a, advice);
+}
+}  // namespace
+
+void advise_range_willneed(const uint8_t* p, size_t n) { advise_range(p, n, MADV_WILLNEED); }
+void advise_range_random(const uint8_t* p, size_t n) { advise_range(p, n, MADV_RANDOM); }
+
 void MappedFile::advise_random() const {
   if (addr_ != nullptr && mode_ == LoadMode::kMmap) ::madvise(addr_, size_, MADV_RANDOM);
 }

@@ -104,6 +104,13 @@ class MappedFile {
   uint64_t dev_ = 0, ino_ = 0;  // the file's identity, to reopen it for use_huge_pages
 };
 
+// Advice on n bytes at p inside any mapping (rounded out to whole pages);
+// best effort, never fails. willneed: start reading them now
+// (asynchronously); random: no read-around on their faults (a fault reads
+// its page, not the read_ahead_kb around it).
+void advise_range_willneed(const uint8_t* p, size_t n);
+void advise_range_random(const uint8_t* p, size_t n);
+
 // The huge-page bytes of the mappings that start in [begin, end) in a
 // /proc/PID/smaps text (FilePmdMapped + AnonHugePages + ShmemPmdMapped).
 uint64_t smaps_huge_bytes(const std::string& smaps, uintptr_t begin, uintptr_t end);

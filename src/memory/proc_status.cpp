@@ -30,6 +30,18 @@ uint64_t major_faults() {
   return static_cast<uint64_t>(ru.ru_majflt);
 }
 
+uint64_t storage_read_bytes() {
+  FILE* f = std::fopen("/proc/self/io", "r");
+  if (f == nullptr) return 0;
+  char line[128];
+  unsigned long long v = 0;
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::sscanf(line, "read_bytes: %llu", &v) == 1) break;
+  }
+  std::fclose(f);
+  return v;
+}
+
 void PeakMemory::sample() {
   const ProcMemory m = read_proc_memory();
   anon_ = std::max(anon_, m.rss_anon);

@@ -18,6 +18,11 @@ ProcMemory read_proc_memory();
 // Major page faults of this process so far (pages read from disk).
 uint64_t major_faults();
 
+// Bytes this process has caused to be read from storage so far
+// (/proc/self/io read_bytes: page faults and read-ahead on mapped weights
+// included; 0 where the kernel does not account I/O).
+uint64_t storage_read_bytes();
+
 // The largest anonymous and file-backed RSS seen over a run's samples.
 class PeakMemory {
  public:

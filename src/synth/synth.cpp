@@ -25,7 +25,52 @@ struct TensorPlan {
 
 // Tensor names and shapes per architecture (ref: llama.cpp
 // llama-arch.cpp LLM_TENSOR_NAMES and llama-model.cpp load_tensors).
+// deepseek2 (ref: llama.cpp LLM_ARCH_DEEPSEEK2 tensors; the golden
+// README section 6.5 order).
+std::vector<TensorPlan> plan_deepseek2(const ModelShape& s) {
+  const int64_t hk = s.head_dim + s.rope_dim, hv = s.v_head_dim;
+  std::vector<TensorPlan> t;
+  t.push_back({"token_embd.weight", {s.n_embd, s.n_vocab}, Init::kWeight});
+  for (int64_t l = 0; l < s.n_layer; ++l) {
+    const std::string b = "blk." + std::to_string(l) + ".";
+    t.push_back({b + "attn_norm.weight", {s.n_embd}, Init::kNorm});
+    if (s.q_lora_rank > 0) {
+      t.push_back({b + "attn_q_a.weight", {s.n_embd, s.q_lora_rank}, Init::kWeight});
+      t.push_back({b + "attn_q_a_norm.weight", {s.q_lora_rank}, Init::kNorm});
+      t.push_back({b + "attn_q_b.weight", {s.q_lora_rank, s.n_head * hk}, Init::kWeight});
+    } else {
+      t.push_back({b + "attn_q.weight", {s.n_embd, s.n_head * hk}, Init::kWeight});
+    }
+    t.push_back({b + "attn_kv_a_mqa.weight", {s.n_embd, s.kv_lora_rank + s.rope_dim}, Init::kWeight});
+    t.push_back({b + "attn_kv_a_norm.weight", {s.kv_lora_rank}, Init::kNorm});
+    t.push_back({b + "attn_kv_b.weight", {s.kv_lora_rank, s.n_head * (s.head_dim + hv)}, Init::kWeight});
+    t.push_back({b + "attn_output.weight", {s.n_head * hv, s.n_embd}, Init::kWeight});
+    t.push_back({b + "ffn_norm.weight", {s.n_embd}, Init::kNorm});
+    if (l < s.n_layer_dense_lead || s.n_expert == 0) {
+      t.push_back({b + "ffn_gate.weight", {s.n_embd, s.n_ff}, Init::kWeight});
+      t.push_back({b + "ffn_up.weight", {s.n_embd, s.n_ff}, Init::kWeight});
+      t.push_back({b + "ffn_down.weight", {s.n_ff, s.n_embd}, Init::kWeight});
+      continue;
+    }
+    t.push_back({b + "ffn_gate_inp.weight", {s.n_embd, s.n_expert}, Init::kWeight});
+    if (s.sigmoid_gating) t.push_back({b + "exp_probs_b.bias", {s.n_expert}, Init::kBias});
+    t.push_back({b + "ffn_gate_exps.weight", {s.n_embd, s.n_ff_exp, s.n_expert}, Init::kWeight});
+    t.push_back({b + "ffn_up_exps.weight", {s.n_embd, s.n_ff_exp, s.n_expert}, Init::kWeight});
+    t.push_back({b + "ffn_down_exps.weight", {s.n_ff_exp, s.n_embd, s.n_expert}, Init::kWeight});
+    if (s.n_expert_shared > 0) {
+      const int64_t w = s.n_ff_exp * s.n_expert_shared;
+      t.push_back({b + "ffn_gate_shexp.weight", {s.n_embd, w}, Init::kWeight});
+      t.push_back({b + "ffn_up_shexp.weight", {s.n_embd, w}, Init::kWeight});
+      t.push_back({b + "ffn_down_shexp.weight", {w, s.n_embd}, Init::kWeight});
+    }
+  }
+  t.push_back({"output_norm.weight", {s.n_embd}, Init::kNorm});
+  t.push_back({"output.weight", {s.n_embd, s.n_vocab}, Init::kWeight});
+  return t;
+}
+
 std::vector<TensorPlan> plan_tensors(const ModelShape& s) {
+  if (s.arch == "deepseek2") return plan_deepseek2(s);
   const int64_t hd = s.n_embd_head();
   const int64_t q_width = s.n_head * hd, kv_width = s.n_head_kv * hd;
   std::vector<TensorPlan> t;
@@ -162,7 +207,27 @@ void write_hparams(const ModelShape& s, const SynthOptions& opts, const Recipe& 
   w.set_u32(a + "feed_forward_length", static_cast<uint32_t>(s.n_ff));
   w.set_u32(a + "attention.head_count", static_cast<uint32_t>(s.n_head));
   w.set_u32(a + "attention.head_count_kv", static_cast<uint32_t>(s.n_head_kv));
-  if (s.head_dim > 0 && s.head_dim != s.n_embd / s.n_head) {
+  if (s.arch == "deepseek2") {
+    w.set_u32(a + "attention.key_length", static_cast<uint32_t>(s.head_dim + s.rope_dim));
+    w.set_u32(a + "attention.value_length", static_cast<uint32_t>(s.v_head_dim));
+    w.set_u32(a + "rope.dimension_count", static_cast<uint32_t>(s.rope_dim));
+    if (s.q_lora_rank > 0) w.set_u32(a + "attention.q_lora_rank", static_cast<uint32_t>(s.q_lora_rank));
+    w.set_u32(a + "attention.kv_lora_rank", static_cast<uint32_t>(s.kv_lora_rank));
+    w.set_u32(a + "leading_dense_block_count", static_cast<uint32_t>(s.n_layer_dense_lead));
+    if (s.n_expert > 0) {
+      w.set_u32(a + "expert_feed_forward_length", static_cast<uint32_t>(s.n_ff_exp));
+      w.set_u32(a + "expert_shared_count", static_cast<uint32_t>(s.n_expert_shared));
+      w.set_f32(a + "expert_weights_scale", s.expert_weights_scale);
+      w.set_bool(a + "expert_weights_norm", s.expert_weights_norm);
+      w.set_u32(a + "expert_gating_func", s.sigmoid_gating ? 2 : 1);
+    }
+    if (s.yarn_factor > 0) {
+      w.set_string(a + "rope.scaling.type", "yarn");
+      w.set_f32(a + "rope.scaling.factor", s.yarn_factor);
+      w.set_u32(a + "rope.scaling.original_context_length", static_cast<uint32_t>(s.yarn_n_ctx_orig));
+      w.set_f32(a + "rope.scaling.yarn_log_multiplier", s.yarn_log_mul);
+    }
+  } else if (s.head_dim > 0 && s.head_dim != s.n_embd / s.n_head) {
     w.set_u32(a + "attention.key_length", static_cast<uint32_t>(s.head_dim));
     w.set_u32(a + "attention.value_length", static_cast<uint32_t>(s.head_dim));
   }
@@ -187,6 +252,7 @@ Result<gguf::Writer> build_writer(const SynthOptions& opts) {
                       opts.vocab_path.c_str(), static_cast<long long>(vocab.n_source),
                       static_cast<long long>(s.n_vocab));
   }
+  if (s.arch == "deepseek2") s.n_head_kv = s.n_head;  // latent attention: K and V per head
   FOLIO_TRY(validate_shape(s));
 
   gguf::Writer w;
