@@ -170,7 +170,16 @@ const float* moe_ffn(Context& ctx, const MoeWeights& w, const MoeSpec& s, FfnAct
   }
   if (w.shared.gate.data != nullptr) {
     const float* out = ffn_gated(ctx, w.shared, act, xn, n);
-    for (int64_t i = 0; i < n * n_embd; ++i) y[i] += out[i];
+    const int64_t n_in = w.shared.gate.n_in;
+    for (int64_t t = 0; t < n; ++t) {
+      float g = 1.f;
+      if (w.shared_gate != nullptr) {
+        double dot = 0;
+        for (int64_t i = 0; i < n_in; ++i) dot += static_cast<double>(w.shared_gate[i]) * xn[t * n_in + i];
+        g = 1.f / (1.f + std::exp(-static_cast<float>(dot)));
+      }
+      for (int64_t i = 0; i < n_embd; ++i) y[t * n_embd + i] += g * out[t * n_embd + i];
+    }
   }
   return y;
 }

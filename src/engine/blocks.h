@@ -67,6 +67,7 @@ struct MoeWeights {
   const float* selection_bias = nullptr;  // exp_probs_b: added for the choice only (DeepSeek-V3)
   FfnWeights experts;                   // ffn_{gate,up,down}_exps
   FfnWeights shared;                    // ffn_{gate,up,down}_shexp (gate.data == nullptr: none)
+  const float* shared_gate = nullptr;   // ffn_gate_inp_shexp (n_embd): shared output times sigmoid(gate . x) (qwen2moe)
 };
 enum class MoeGating { kSoftmax, kSigmoid };
 struct MoeSpec {

@@ -56,7 +56,7 @@ Result<void> bind_llama_tensors(DecoderModel& m) {
     FOLIO_ASSIGN_OR_RETURN(L.bv, w.optional_vector(b + "attn_v.bias", vw));
     FOLIO_ASSIGN_OR_RETURN(L.ffn_norm, w.vector(b + "ffn_norm.weight", h.n_embd));
     if (h.n_expert > 0) {
-      FOLIO_TRY(bind_experts(m, b, h.n_ff, L.moe));
+      FOLIO_TRY(bind_experts(m, b, h.n_ff_exp > 0 ? h.n_ff_exp : h.n_ff, L.moe));
       continue;
     }
     FOLIO_ASSIGN_OR_RETURN(L.ffn.gate, w.matrix(b + "ffn_gate.weight", {h.n_embd, h.n_ff}));
@@ -143,6 +143,10 @@ const float* DecoderModel::self_attention(Context& ctx, int64_t l, const float* 
   linear(ctx, L.wq, L.bq, xn, n, q);
   linear(ctx, L.wk, L.bk, xn, n, k);
   linear(ctx, L.wv, L.bv, xn, n, v);
+  if (L.q_norm != nullptr) {
+    for (int64_t i = 0; i < n * h.n_head; ++i) ops::rms_norm(q + i * h.head_dim_k, L.q_norm, h.norm_eps, h.head_dim_k, q + i * h.head_dim_k);
+    for (int64_t i = 0; i < n * h.n_head_kv; ++i) ops::rms_norm(k + i * h.head_dim_k, L.k_norm, h.norm_eps, h.head_dim_k, k + i * h.head_dim_k);
+  }
   rope_qk(ctx, spec.rope, spec.attn, q, k, n, rows);
   AttentionShape shape = spec.attn;
   shape.window = L.window;

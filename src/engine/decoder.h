@@ -21,6 +21,7 @@ struct DecoderLayer {
   const float* attn_norm = nullptr;
   WeightView wq, wk, wv, wo;                      // fused QKV files bind row ranges of one matrix
   const float *bq = nullptr, *bk = nullptr, *bv = nullptr;  // optional biases (qwen2)
+  const float *q_norm = nullptr, *k_norm = nullptr;          // optional per-head RMSNorm of q and k before rope (qwen3)
   const float* post_attn_norm = nullptr;          // optional (gemma2)
   const float* ffn_norm = nullptr;
   FfnWeights ffn;

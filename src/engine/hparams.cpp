@@ -70,6 +70,7 @@ Result<Hparams> read_hparams(const gguf::File& meta, const std::string& arch) {
   FOLIO_ASSIGN_OR_RETURN(h.n_layer_dense_lead, optional_int(meta, a + "leading_dense_block_count", 0));
   FOLIO_ASSIGN_OR_RETURN(h.n_ff_exp, optional_int(meta, a + "expert_feed_forward_length", 0));
   FOLIO_ASSIGN_OR_RETURN(h.n_expert_shared, optional_int(meta, a + "expert_shared_count", 0));
+  FOLIO_ASSIGN_OR_RETURN(h.n_ff_shexp, optional_int(meta, a + "expert_shared_feed_forward_length", 0));
   FOLIO_ASSIGN_OR_RETURN(h.expert_weights_scale, optional_float(meta, a + "expert_weights_scale", 1.f));
   if (const gguf::Value* v = meta.find(a + "expert_weights_norm")) {
     const auto b = v->as_bool();
@@ -107,6 +108,7 @@ Result<Hparams> read_hparams(const gguf::File& meta, const std::string& arch) {
                           {"expert_count", h.n_expert, 1 << 14},           {"expert_used_count", h.n_expert_used, 1 << 14},
                           {"attention.q_lora_rank", h.q_lora_rank, 1 << 20}, {"attention.kv_lora_rank", h.kv_lora_rank, 1 << 20},
                           {"expert_feed_forward_length", h.n_ff_exp, 1 << 22}, {"expert_shared_count", h.n_expert_shared, 1 << 14},
+                          {"expert_shared_feed_forward_length", h.n_ff_shexp, 1 << 22},
                           {"leading_dense_block_count", h.n_layer_dense_lead, 1 << 12}};
   for (const Bound& b : bounds) {
     if (b.value > b.max) {

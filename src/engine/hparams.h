@@ -40,6 +40,7 @@ struct Hparams {
   int64_t n_layer_dense_lead = 0;  // leading_dense_block_count
   int64_t n_ff_exp = 0;            // expert_feed_forward_length
   int64_t n_expert_shared = 0;     // expert_shared_count
+  int64_t n_ff_shexp = 0;          // expert_shared_feed_forward_length (qwen2moe)
   float expert_weights_scale = 1.f;
   bool expert_weights_norm = false;
   int64_t expert_gating = 0;       // expert_gating_func: 0 unset, 1 softmax, 2 sigmoid

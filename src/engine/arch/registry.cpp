@@ -6,12 +6,15 @@
 namespace folio {
 
 namespace {
-constexpr std::array<std::pair<const char*, ModelFactory>, 5> kArchitectures = {{
+constexpr std::array<std::pair<const char*, ModelFactory>, 8> kArchitectures = {{
     {"llama", load_llama},
     {"qwen2", load_qwen2},
     {"phi3", load_phi3},
     {"gemma2", load_gemma2},
     {"deepseek2", load_deepseek2},
+    {"qwen3", load_qwen3},
+    {"qwen3moe", load_qwen3moe},
+    {"qwen2moe", load_qwen2moe},
 }};
 }  // namespace
 
