@@ -98,7 +98,7 @@ TEST(CliRun, ErrorsAreOneLineAndNonZero) {
   expect_error(run_folio({"run", dir.file("t5.gguf"), "hi"}), "tokenizer type 't5' is not supported");
   w.set_string("general.architecture", "gemma7");
   ASSERT_TRUE(w.write(dir.file("gemma7.gguf")).ok());
-  expect_error(run_folio({"run", dir.file("gemma7.gguf"), "hi"}), "unsupported architecture 'gemma7'; folio runs: llama, qwen2, phi3, gemma2, deepseek2, qwen3, qwen3moe, qwen2moe");
+  expect_error(run_folio({"run", dir.file("gemma7.gguf"), "hi"}), "unsupported architecture 'gemma7'; folio runs: llama, qwen2, phi3, gemma2, deepseek2, qwen3, qwen3moe, qwen2moe, gemma3");
   // Absurd hyperparameters are refused before anything is sized by them.
   w.set_string("general.architecture", "llama");
   w.set_string("tokenizer.ggml.model", "llama");

@@ -1,7 +1,9 @@
-// Architectures without llama.cpp golden data (qwen3, qwen3moe, qwen2moe):
+// Architectures without llama.cpp golden data (qwen3, qwen3moe, qwen2moe,
+// gemma3):
 // tiny random F32 models written here, and an independent float64
 // reference of each published forward pass (transformers' modeling_qwen3 /
-// modeling_qwen3_moe / modeling_qwen2_moe, written from the model
+// modeling_qwen3_moe / modeling_qwen2_moe / modeling_gemma3 (text), written
+// from the model
 // definitions, not from folio's code) against folio's logits, teacher-forced
 // over every position.
 #include <gtest/gtest.h>
@@ -29,6 +31,11 @@ struct Tiny {
   int64_t experts = 0, used = 0, ff_exp = 0, ff_shexp = 0;
   bool norm_topk = true, shared_gate = false;
   float rope_base = 1000000.f, eps = 1e-6f;
+  // gemma3: embeddings times sqrt(embd), post-norms, GELU (tanh), tied
+  // output; layer l slides over `window` keys with rope base 10000 unless
+  // l % 6 == 5.
+  bool gemma3 = false;
+  int64_t window = 0;
 };
 
 struct Tensor {
@@ -52,7 +59,7 @@ std::map<std::string, Tensor> make_weights(const Tiny& c, uint32_t seed) {
   const int64_t qw = c.heads * c.head_dim, kw = c.heads_kv * c.head_dim;
   add("token_embd.weight", {c.embd, c.vocab}, 0);
   add("output_norm.weight", {c.embd}, 1);
-  add("output.weight", {c.embd, c.vocab}, 0);
+  if (!c.gemma3) add("output.weight", {c.embd, c.vocab}, 0);
   for (int64_t l = 0; l < c.layers; ++l) {
     const std::string b = "blk." + std::to_string(l) + ".";
     add(b + "attn_norm.weight", {c.embd}, 1);
@@ -69,6 +76,10 @@ std::map<std::string, Tensor> make_weights(const Tiny& c, uint32_t seed) {
       add(b + "attn_k_norm.weight", {c.head_dim}, 1);
     }
     add(b + "attn_output.weight", {qw, c.embd}, 0);
+    if (c.gemma3) {
+      add(b + "post_attention_norm.weight", {c.embd}, 1);
+      add(b + "post_ffw_norm.weight", {c.embd}, 1);
+    }
     add(b + "ffn_norm.weight", {c.embd}, 1);
     if (c.experts == 0) {
       add(b + "ffn_gate.weight", {c.embd, c.ff}, 0);
@@ -105,6 +116,7 @@ std::string write_model(const Tiny& c, const std::map<std::string, Tensor>& t, c
   w.set_u32(a + "attention.value_length", static_cast<uint32_t>(c.head_dim));
   w.set_f32(a + "rope.freq_base", c.rope_base);
   w.set_f32(a + "attention.layer_norm_rms_epsilon", c.eps);
+  if (c.window > 0) w.set_u32(a + "attention.sliding_window", static_cast<uint32_t>(c.window));
   if (c.experts > 0) {
     w.set_u32(a + "expert_count", static_cast<uint32_t>(c.experts));
     w.set_u32(a + "expert_used_count", static_cast<uint32_t>(c.used));
@@ -154,6 +166,7 @@ Vec rmsnorm(const Vec& x, const Tensor& w, double eps, size_t off = 0, size_t n 
 }
 
 double silu(double v) { return v / (1.0 + std::exp(-v)); }
+double gelu_tanh(double v) { return 0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v))); }
 
 // NEOX rotation of one head (rotate_half: x[i] with x[i + d/2]).
 void rope(double* x, int64_t d, int64_t pos, double base) {
@@ -165,10 +178,10 @@ void rope(double* x, int64_t d, int64_t pos, double base) {
   }
 }
 
-Vec swiglu(const Tensor& g, const Tensor& u, const Tensor& d, const Vec& x, int64_t e = 0) {
+Vec swiglu(const Tensor& g, const Tensor& u, const Tensor& d, const Vec& x, int64_t e = 0, bool gelu = false) {
   Vec a = matvec(g, x, e);
   const Vec b = matvec(u, x, e);
-  for (size_t i = 0; i < a.size(); ++i) a[i] = silu(a[i]) * b[i];
+  for (size_t i = 0; i < a.size(); ++i) a[i] = (gelu ? gelu_tanh(a[i]) : silu(a[i])) * b[i];
   return matvec(d, a, e);
 }
 
@@ -179,6 +192,9 @@ std::vector<Vec> reference(const Tiny& c, std::map<std::string, Tensor>& t, cons
   for (int64_t p = 0; p < n; ++p) {
     const float* row = t["token_embd.weight"].data.data() + tokens[static_cast<size_t>(p)] * c.embd;
     x[static_cast<size_t>(p)] = Vec(row, row + c.embd);
+    if (c.gemma3) {
+      for (double& e : x[static_cast<size_t>(p)]) e *= std::sqrt(static_cast<double>(c.embd));
+    }
   }
   for (int64_t l = 0; l < c.layers; ++l) {
     const std::string b = "blk." + std::to_string(l) + ".";
@@ -202,7 +218,7 @@ std::vector<Vec> reference(const Tiny& c, std::map<std::string, Tensor>& t, cons
                                    static_cast<size_t>(hd));
             std::copy(nh.begin(), nh.end(), m.begin() + static_cast<long>(h0));
           }
-          rope(m.data() + h0, hd, p, c.rope_base);
+          rope(m.data() + h0, hd, p, c.gemma3 && l % 6 < 5 ? 10000.0 : c.rope_base);
         }
       }
     }
@@ -212,27 +228,31 @@ std::vector<Vec> reference(const Tiny& c, std::map<std::string, Tensor>& t, cons
         const int64_t g = h / gqa;
         Vec s(static_cast<size_t>(p + 1));
         double mx = -1e300;
-        for (int64_t j = 0; j <= p; ++j) {
+        const int64_t first = c.gemma3 && l % 6 < 5 ? std::max<int64_t>(0, p - c.window + 1) : 0;
+        for (int64_t j = 0; j < first; ++j) s[static_cast<size_t>(j)] = -1e300;
+        for (int64_t j = first; j <= p; ++j) {
           double d = 0;
           for (int64_t i = 0; i < hd; ++i) d += q[static_cast<size_t>(p)][static_cast<size_t>(h * hd + i)] * k[static_cast<size_t>(j)][static_cast<size_t>(g * hd + i)];
           s[static_cast<size_t>(j)] = d / std::sqrt(static_cast<double>(hd));
           mx = std::max(mx, s[static_cast<size_t>(j)]);
         }
         double sum = 0;
-        for (double& e : s) sum += (e = std::exp(e - mx));
+        for (double& e : s) sum += (e = e == -1e300 ? 0.0 : std::exp(e - mx));
         for (int64_t j = 0; j <= p; ++j) {
           for (int64_t i = 0; i < hd; ++i) {
             att[static_cast<size_t>(h * hd + i)] += s[static_cast<size_t>(j)] / sum * v[static_cast<size_t>(j)][static_cast<size_t>(g * hd + i)];
           }
         }
       }
-      const Vec o = matvec(t[b + "attn_output.weight"], att);
+      Vec o = matvec(t[b + "attn_output.weight"], att);
+      if (c.gemma3) o = rmsnorm(o, t[b + "post_attention_norm.weight"], c.eps);
       Vec& xp = x[static_cast<size_t>(p)];
       for (size_t i = 0; i < xp.size(); ++i) xp[i] += o[i];
       const Vec h = rmsnorm(xp, t[b + "ffn_norm.weight"], c.eps);
       Vec f(static_cast<size_t>(c.embd), 0.0);
       if (c.experts == 0) {
-        f = swiglu(t[b + "ffn_gate.weight"], t[b + "ffn_up.weight"], t[b + "ffn_down.weight"], h);
+        f = swiglu(t[b + "ffn_gate.weight"], t[b + "ffn_up.weight"], t[b + "ffn_down.weight"], h, 0, c.gemma3);
+        if (c.gemma3) f = rmsnorm(f, t[b + "post_ffw_norm.weight"], c.eps);
       } else {
         Vec r = matvec(t[b + "ffn_gate_inp.weight"], h);
         const double mr = *std::max_element(r.begin(), r.end());
@@ -266,7 +286,8 @@ std::vector<Vec> reference(const Tiny& c, std::map<std::string, Tensor>& t, cons
   }
   std::vector<Vec> logits;
   for (int64_t p = 0; p < n; ++p) {
-    logits.push_back(matvec(t["output.weight"], rmsnorm(x[static_cast<size_t>(p)], t["output_norm.weight"], c.eps)));
+    logits.push_back(matvec(t[c.gemma3 ? "token_embd.weight" : "output.weight"],
+                            rmsnorm(x[static_cast<size_t>(p)], t["output_norm.weight"], c.eps)));
   }
   return logits;
 }
@@ -331,6 +352,18 @@ TEST(ArchReference, Qwen2Moe) {
   c.norm_topk = false;
   c.shared_gate = true;
   check(c, 13);
+}
+
+// Six layers: five sliding over 4 keys (rope base 10000), then a global
+// one; 12 tokens, so the window cuts.
+TEST(ArchReference, Gemma3) {
+  Tiny c;
+  c.arch = "gemma3";
+  c.gemma3 = true;
+  c.qk_norm = true;
+  c.layers = 6;
+  c.window = 4;
+  check(c, 14);
 }
 
 }  // namespace

@@ -66,6 +66,26 @@ Result<void> bind_llama_tensors(DecoderModel& m) {
   return {};
 }
 
+Result<void> bind_gemma_tensors(DecoderModel& m, bool qk_norms) {
+  const Hparams& h = m.hparams();
+  Weights& w = m.weights();
+  FOLIO_TRY(bind_llama_tensors(m));
+  if (m.output.data != nullptr) {
+    return make_error("%s model has an output.weight; %s ties it to the embedding", h.arch.c_str(), h.arch.c_str());
+  }
+  for (int64_t l = 0; l < h.n_layer; ++l) {
+    const std::string b = "blk." + std::to_string(l) + ".";
+    DecoderLayer& L = m.layers[static_cast<size_t>(l)];
+    FOLIO_ASSIGN_OR_RETURN(L.post_attn_norm, w.vector(b + "post_attention_norm.weight", h.n_embd));
+    FOLIO_ASSIGN_OR_RETURN(L.post_ffn_norm, w.vector(b + "post_ffw_norm.weight", h.n_embd));
+    if (qk_norms) {
+      FOLIO_ASSIGN_OR_RETURN(L.q_norm, w.vector(b + "attn_q_norm.weight", h.head_dim_k));
+      FOLIO_ASSIGN_OR_RETURN(L.k_norm, w.vector(b + "attn_k_norm.weight", h.head_dim_k));
+    }
+  }
+  return {};
+}
+
 Result<void> bind_experts(DecoderModel& m, const std::string& b, int64_t n_ff_exp, MoeWeights& moe) {
   const Hparams& h = m.hparams();
   Weights& w = m.weights();
@@ -147,7 +167,7 @@ const float* DecoderModel::self_attention(Context& ctx, int64_t l, const float* 
     for (int64_t i = 0; i < n * h.n_head; ++i) ops::rms_norm(q + i * h.head_dim_k, L.q_norm, h.norm_eps, h.head_dim_k, q + i * h.head_dim_k);
     for (int64_t i = 0; i < n * h.n_head_kv; ++i) ops::rms_norm(k + i * h.head_dim_k, L.k_norm, h.norm_eps, h.head_dim_k, k + i * h.head_dim_k);
   }
-  rope_qk(ctx, spec.rope, spec.attn, q, k, n, rows);
+  rope_qk(ctx, L.local_rope ? spec.rope_local : spec.rope, spec.attn, q, k, n, rows);
   AttentionShape shape = spec.attn;
   shape.window = L.window;
   attention(ctx, l, shape, q, k, v, n, rows, att);

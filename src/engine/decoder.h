@@ -28,10 +28,12 @@ struct DecoderLayer {
   MoeWeights moe;                                 // experts instead of ffn when moe.router.data != nullptr
   const float* post_ffn_norm = nullptr;           // optional (gemma2)
   int64_t window = 0;                             // sliding-window attention (> 0) in this layer
+  bool local_rope = false;                        // rope with spec.rope_local (gemma3's sliding layers)
 };
 
 struct DecoderSpec {
   ops::RopeParams rope;
+  ops::RopeParams rope_local;  // for layers with local_rope
   AttentionShape attn;        // the window is per layer
   float embd_scale = 1.f;     // token embeddings are multiplied by it (gemma2: sqrt(n_embd))
   float final_softcap = 0.f;  // > 0: logits = cap * tanh(logits / cap)
@@ -88,6 +90,11 @@ Result<void> bind_ends(DecoderModel& m);
 // expert_count > 0 the router ffn_gate_inp and the experts
 // ffn_{gate,up,down}_exps (Mixtral layout).
 Result<void> bind_llama_tensors(DecoderModel& m);
+
+// The gemma layout: the llama tensors (tied: an output.weight is an
+// error), post_attention_norm and post_ffw_norm per layer, and with
+// qk_norms attn_q_norm / attn_k_norm (gemma3).
+Result<void> bind_gemma_tensors(DecoderModel& m, bool qk_norms);
 
 // Binds layer b's router and 3-D experts (ffn_gate_inp, ffn_{gate,up,
 // down}_exps of width n_ff_exp); sets spec.moe.n_used.

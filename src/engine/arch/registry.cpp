@@ -6,7 +6,7 @@
 namespace folio {
 
 namespace {
-constexpr std::array<std::pair<const char*, ModelFactory>, 8> kArchitectures = {{
+constexpr std::array<std::pair<const char*, ModelFactory>, 9> kArchitectures = {{
     {"llama", load_llama},
     {"qwen2", load_qwen2},
     {"phi3", load_phi3},
@@ -15,6 +15,7 @@ constexpr std::array<std::pair<const char*, ModelFactory>, 8> kArchitectures = {
     {"qwen3", load_qwen3},
     {"qwen3moe", load_qwen3moe},
     {"qwen2moe", load_qwen2moe},
+    {"gemma3", load_gemma3},
 }};
 }  // namespace
 

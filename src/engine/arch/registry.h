@@ -16,6 +16,7 @@ Result<std::unique_ptr<Model>> load_deepseek2(const ModelFile& file, const Hpara
 Result<std::unique_ptr<Model>> load_qwen3(const ModelFile& file, const Hparams& hp);
 Result<std::unique_ptr<Model>> load_qwen3moe(const ModelFile& file, const Hparams& hp);
 Result<std::unique_ptr<Model>> load_qwen2moe(const ModelFile& file, const Hparams& hp);
+Result<std::unique_ptr<Model>> load_gemma3(const ModelFile& file, const Hparams& hp);
 
 // The loader for arch, or nullptr.
 ModelFactory find_architecture(const std::string& arch);
