@@ -53,8 +53,10 @@ void DecodeBatcher::step(Context& ctx, int32_t token, float* logits) {
     }
     // Lead a pass: first give the other decoding sequences a moment to
     // queue their steps (they are sampling from the previous pass).
-    const auto until = std::chrono::steady_clock::now() + kGather;
-    while (static_cast<int>(queue_.size()) < active_ && !busy_ && exclusive_waiting_ == 0) {
+    const auto until = std::chrono::steady_clock::now() + gather_;
+    // (Another leader may take this step and finish it meanwhile: then this
+    // thread must go back to its sequence, not wait out the window.)
+    while (static_cast<int>(queue_.size()) < active_ && !busy_ && !me.done && exclusive_waiting_ == 0) {
       if (cv_.wait_until(lock, until) == std::cv_status::timeout) break;
     }
     if (busy_ || me.done || exclusive_waiting_ > 0) continue;  // someone else goes first

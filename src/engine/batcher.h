@@ -26,7 +26,10 @@ namespace folio {
 
 class DecodeBatcher {
  public:
-  explicit DecodeBatcher(const Model& model) : model_(model) {}
+  // gather: how long a leader waits for the steps of the other active
+  // sequences (it goes as soon as all of them have queued theirs).
+  explicit DecodeBatcher(const Model& model, std::chrono::milliseconds gather = std::chrono::milliseconds{5})
+      : model_(model), gather_(gather) {}
 
   // Marks a sequence as decoding for its lifetime: the leader of a step
   // waits (briefly) for the steps of all marked sequences.
@@ -61,10 +64,8 @@ class DecodeBatcher {
   };
   void run(const std::vector<Request*>& batch);
 
-  // How long a leader waits for the steps of the other active sequences.
-  static constexpr std::chrono::milliseconds kGather{5};
-
   const Model& model_;
+  const std::chrono::milliseconds gather_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Request*> queue_;

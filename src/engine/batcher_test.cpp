@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <chrono>
 #include <latch>
 #include <thread>
 
@@ -89,10 +90,14 @@ TEST(Batcher, ConcurrentGenerationsShareForwardPasses) {
   Options opts;
   opts.temperature = 0;
   opts.num_predict = 24;
-  auto run = [&](const std::string& p, Context& ctx, DecodeBatcher* b) {
+  // decoding (optional): every sequence waits there at its first piece of
+  // text, so all four are decoding (their sessions open, prompts done)
+  // before any takes a second step, however the threads are scheduled.
+  auto run = [&](const std::string& p, Context& ctx, DecodeBatcher* b, std::latch* decoding = nullptr) {
     std::string text;
     auto st = generate(*l.model, ctx, *l.tok, l.tok->encode(p, true, true), opts,
                        [&](std::string_view piece) {
+                         if (decoding != nullptr && text.empty()) decoding->arrive_and_wait();
                          text += piece;
                          return true;
                        },
@@ -105,23 +110,29 @@ TEST(Batcher, ConcurrentGenerationsShareForwardPasses) {
     Context ctx(l.model->hparams(), 128, 1);
     sequential.push_back(run(p, ctx, nullptr));
   }
-  DecodeBatcher batcher(*l.model);
+  // A long gather window: a leader still goes as soon as every decoding
+  // sequence has queued its step, but on a loaded machine (the others off
+  // the CPU for more than the default 5 ms) each step would otherwise run
+  // alone (it did: 96 passes for 96 steps).
+  DecodeBatcher batcher(*l.model, std::chrono::milliseconds{2000});
   std::vector<std::unique_ptr<Context>> ctxs;
   for (size_t i = 0; i < prompts.size(); ++i) ctxs.push_back(std::make_unique<Context>(l.model->hparams(), 128, 1));
   std::vector<std::string> concurrent(prompts.size());
   std::vector<std::thread> threads;
-  std::latch start(static_cast<std::ptrdiff_t>(prompts.size()));
+  std::latch decoding(static_cast<std::ptrdiff_t>(prompts.size()));
+  const auto t0 = std::chrono::steady_clock::now();
   for (size_t i = 0; i < prompts.size(); ++i) {
-    threads.emplace_back([&, i] {
-      start.arrive_and_wait();
-      concurrent[i] = run(prompts[i], *ctxs[i], &batcher);
-    });
+    threads.emplace_back([&, i] { concurrent[i] = run(prompts[i], *ctxs[i], &batcher, &decoding); });
   }
   for (auto& t : threads) t.join();
+  // Not a speed check: the work takes milliseconds, and a thread waiting
+  // out a whole window takes 2 s. That happened when another leader had
+  // already run its step (the gather loop did not look at its own done).
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds{2000}) << "a leader waited out the window";
   EXPECT_EQ(concurrent, sequential);
   EXPECT_GT(batcher.steps(), 0u);
-  // Four sequences decoding at once share passes (how many depends on how
-  // their prompt evaluations interleave with the first steps).
+  // Four sequences decoding at once: after the first steps, every pass
+  // takes the step of each sequence still generating.
   EXPECT_LT(batcher.passes() * 4, batcher.steps() * 3) << batcher.passes() << " passes for " << batcher.steps() << " steps";
 }
 
