@@ -277,10 +277,45 @@ TEST(Server, BlobUploadsAreVerified) {
   // Bodies other than blob uploads are bounded (httplib would hold them in
   // memory): refused from the headers, before any of the body is read.
   const std::string reply = raw_request(server.port(),
-                                        "POST /api/show HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                        "POST /api/show HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                                         "Content-Length: 40000000\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(reply.rfind("HTTP/1.1 413", 0), 0u) << reply;
   EXPECT_NE(reply.find("request body too large (40 MB; at most 33 MB)"), std::string::npos) << reply;
+}
+
+// DNS rebinding and CORS as Ollama guards them: on loopback, a request for
+// another host name is refused; browser origins other than the local ones
+// (and FOLIO_ORIGINS) are refused; an allowed origin is echoed, and its
+// preflight answered.
+TEST(Server, RefusesForeignHostsAndOrigins) {
+  TempDir models;
+  ServerProcess server(models.path(), {"FOLIO_ORIGINS=https://my.app"});
+  ASSERT_TRUE(server.ready());
+  const std::string rebound = raw_request(server.port(),
+                                          "GET /api/tags HTTP/1.1\r\nHost: evil.example.com:11434\r\n"
+                                          "Connection: close\r\n\r\n");
+  EXPECT_EQ(rebound.rfind("HTTP/1.1 403", 0), 0u) << rebound;
+  EXPECT_NE(rebound.find("request for host 'evil.example.com:11434' refused"), std::string::npos) << rebound;
+  httplib::Client c("127.0.0.1", server.port());
+  auto foreign = c.Get("/api/tags", {{"Origin", "http://evil.example.com"}});
+  ASSERT_TRUE(foreign);
+  EXPECT_EQ(foreign->status, 403);
+  EXPECT_NE(json::parse(foreign->body)["error"].get<std::string>().find("add it to FOLIO_ORIGINS"), std::string::npos);
+  for (const char* origin : {"http://localhost:3000", "https://my.app"}) {
+    auto local = c.Get("/api/tags", {{"Origin", origin}});
+    ASSERT_TRUE(local);
+    EXPECT_EQ(local->status, 200) << origin;
+    EXPECT_EQ(local->get_header_value("Access-Control-Allow-Origin"), origin);
+    auto pre = c.Options("/api/chat", {{"Origin", origin}, {"Access-Control-Request-Method", "POST"}});
+    ASSERT_TRUE(pre);
+    EXPECT_EQ(pre->status, 204) << origin;
+    EXPECT_EQ(pre->get_header_value("Access-Control-Allow-Origin"), origin);
+    EXPECT_NE(pre->get_header_value("Access-Control-Allow-Headers").find("Content-Type"), std::string::npos);
+  }
+  auto plain = c.Get("/api/tags");  // no Origin: not a browser, no CORS headers
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->status, 200);
+  EXPECT_FALSE(plain->has_header("Access-Control-Allow-Origin"));
 }
 
 TEST(Server, CreateStreamsNdjsonAndRefusesBadRequestsUpFront) {

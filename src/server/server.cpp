@@ -9,11 +9,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "server/access.h"
 #include "server/api.h"
 #include "server/inference.h"
 #include "server/openai_routes.h"
@@ -38,6 +40,14 @@ struct Server::Impl {
 namespace {
 
 constexpr size_t kMaxJsonBody = 32u << 20;
+
+// Request headers a browser may send cross-origin (Ollama's list, with the
+// OpenAI SDK's).
+constexpr const char* kCorsHeaders =
+    "Authorization, Content-Type, User-Agent, Accept, X-Requested-With, OpenAI-Beta, x-stainless-arch, "
+    "x-stainless-async, x-stainless-custom-poll-interval, x-stainless-helper-method, x-stainless-lang, x-stainless-os, "
+    "x-stainless-package-version, x-stainless-poll-helper, x-stainless-retry-count, x-stainless-runtime, "
+    "x-stainless-runtime-version, x-stainless-timeout";
 
 void send(httplib::Response& res, const api::Reply& r) {
   res.status = r.status;
@@ -103,14 +113,46 @@ Server::Server(std::string models_dir, HostPort address, SchedulerConfig cfg, st
                          static_cast<size_t>(cfg.max_loaded) * static_cast<size_t>(cfg.num_parallel);
   h.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   h.set_payload_max_length(uint64_t{1} << 40);  // blobs are large; other bodies are bounded below
-  // httplib reads a whole body into memory before a handler runs: only blob
-  // uploads (streamed to disk) may be large.
-  h.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+  // Host (DNS-rebinding guard) and Origin (CORS) checks first, as Ollama's
+  // middleware does (server/access.h); a CORS preflight is answered here.
+  // Then the body size: httplib reads a whole body into memory before a
+  // handler runs, so only blob uploads (streamed to disk) may be large.
+  const std::string bind_host = address.host;
+  const char* origins_env = std::getenv("FOLIO_ORIGINS");
+  auto origins = std::make_shared<OriginPolicy>(origins_env != nullptr ? origins_env : "");
+  h.set_pre_routing_handler([bind_host, origins](const httplib::Request& req, httplib::Response& res) {
+    const std::string host = req.get_header_value("Host");
+    if (!host_allowed(host, bind_host)) {
+      send(res, api::error(403, "request for host '" + host + "' refused: folio listens on " + bind_host +
+                                    " and answers only local host names (set FOLIO_HOST to listen beyond this machine)"));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (req.has_header("Origin")) {
+      const std::string origin = req.get_header_value("Origin");
+      if (!origins->allowed(origin)) {
+        send(res, api::error(403, "origin '" + origin + "' is not allowed; add it to FOLIO_ORIGINS"));
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      if (req.method == "OPTIONS") {
+        res.status = 204;
+        res.set_header("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS");
+        res.set_header("Access-Control-Allow-Headers", kCorsHeaders);
+        res.set_header("Access-Control-Max-Age", "43200");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
     if (req.path.rfind("/api/blobs/", 0) == 0 || !req.has_header("Content-Length")) return httplib::Server::HandlerResponse::Unhandled;
     const uint64_t n = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
     if (n <= kMaxJsonBody) return httplib::Server::HandlerResponse::Unhandled;
     send(res, api::error(413, "request body too large (" + human_bytes(n) + "; at most " + human_bytes(kMaxJsonBody) + ")"));
     return httplib::Server::HandlerResponse::Handled;
+  });
+  // An allowed Origin is echoed on every answer (the pre-routing handler
+  // refused the others), preflights included.
+  h.set_post_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!req.has_header("Origin")) return;
+    res.set_header("Access-Control-Allow-Origin", req.get_header_value("Origin"));
+    res.set_header("Vary", "Origin");
   });
   h.set_logger([s](const httplib::Request& req, const httplib::Response& res) {
     if (!s->log_requests) return;
