@@ -318,6 +318,66 @@ TEST(Server, RefusesForeignHostsAndOrigins) {
   EXPECT_FALSE(plain->has_header("Access-Control-Allow-Origin"));
 }
 
+// Hostile or malformed requests get their status and a message naming the
+// problem, before any model is looked up, and the server keeps serving.
+TEST(Server, HostileRequestsGetTheirStatusAndTheServerKeepsServing) {
+  TempDir models;
+  ServerProcess server(models.path());
+  ASSERT_TRUE(server.ready());
+  httplib::Client c("127.0.0.1", server.port());
+  struct Case {
+    const char* method;
+    const char* path;
+    const char* body;
+    int status;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"POST", "/api/generate", R"({"model": 5})", 400, "model must be a string"},
+      {"POST", "/api/generate", R"({"model": "absent", "prompt": 7})", 400, "prompt must be a string"},
+      {"POST", "/api/generate", R"({"model": "absent", "context": "x"})", 400, "context must be a list of token ids"},
+      {"POST", "/api/generate", R"({"model": "absent", "raw": "yes"})", 400, "raw must be true or false"},
+      {"POST", "/api/generate", R"({"model": "absent", "format": 3})", 400, "invalid format"},
+      {"POST", "/api/chat", R"({"model": "absent", "messages": "hi"})", 400, "messages must be a list"},
+      {"POST", "/api/chat", R"({"model": "absent", "top_logprobs": 99})", 400, "top_logprobs must be between 0 and 20"},
+      {"POST", "/api/generate", R"({"model": "../../etc/passwd"})", 400, "invalid model name"},
+      {"POST", "/api/generate", R"({"model": "/etc/passwd"})", 400, "invalid model name"},
+      {"POST", "/api/copy", R"({"source": "a", "destination": "../../x"})", 400, "invalid model name"},
+      {"DELETE", "/api/delete", R"({"model": "../../../x"})", 400, "invalid model name"},
+      {"POST", "/api/create", R"({"model": "../evil", "from": "x"})", 400, "invalid model name"},
+      {"POST", "/api/show", "[1, 2]", 400, "expected a JSON object"},
+      {"POST", "/api/show", "{\"model\": ", 400, "expected a JSON object"},
+      {"POST", "/api/embed", R"({"model": "absent", "input": {"a": 1}})", 400, "input must be a string or a list of strings"},
+      {"POST", "/api/generate", R"({"model": "absent"})", 404, "model 'absent' not found"},
+      {"GET", "/api/nope", nullptr, 404, "no route GET /api/nope"},
+      {"POST", "/api/tags", "{}", 404, "no route POST /api/tags"},
+      {"GET", "/api/blobs/sha256:zzz", nullptr, 400, "invalid digest"},
+  };
+  for (const Case& k : cases) {
+    httplib::Request rq;
+    rq.method = k.method;
+    rq.path = k.path;
+    if (k.body != nullptr) {
+      rq.body = k.body;
+      rq.set_header("Content-Type", "application/json");
+    }
+    auto r = c.send(rq);
+    ASSERT_TRUE(r) << k.method << " " << k.path;
+    EXPECT_EQ(r->status, k.status) << k.method << " " << k.path << " " << (k.body ? k.body : "") << ": " << r->body;
+    EXPECT_NE(r->body.find(k.message), std::string::npos) << k.method << " " << k.path << ": " << r->body;
+  }
+  // 800 KB of nested arrays: refused, not a crash.
+  const std::string deep = std::string(400000, '[') + std::string(400000, ']');
+  for (const char* path : {"/api/show", "/api/chat", "/v1/chat/completions"}) {
+    auto r = c.Post(path, deep, "application/json");
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 400) << path;
+  }
+  auto alive = c.Get("/api/version");
+  ASSERT_TRUE(alive);
+  EXPECT_EQ(alive->status, 200);
+}
+
 TEST(Server, CreateStreamsNdjsonAndRefusesBadRequestsUpFront) {
   TempDir models;
   ServerProcess server(models.path());

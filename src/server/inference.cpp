@@ -118,39 +118,70 @@ Reply prepare(Store& store, Scheduler& sched, Prepared::Kind kind, const json& r
   out->start = Clock::now();
   out->kind = kind;
   out->model = request_model(req);
-  Target target;
-  if (Reply r = resolve(store, sched, req, &target); r.status != 200) return r;
-  const Record& rec = target.rec;
-  out->options = target.options;
+  // The request's shape first (wrong types are 400 whether or not the model
+  // exists, as Ollama's JSON binding answers), then the model.
+  if (req.contains("model") && !req["model"].is_null() && !req["model"].is_string()) {
+    return error(400, std::string("model must be a string, not ") + req["model"].type_name());
+  }
+  std::shared_ptr<const JsonGrammar> format;
   if (req.contains("format") && !req["format"].is_null() && req["format"] != json("")) {
     const json& f = req["format"];
     if (f == json("json")) {
-      out->options.format = JsonGrammar::any_object();
+      format = JsonGrammar::any_object();
     } else if (f.is_object()) {
       auto g = JsonGrammar::from_schema(f);
       if (!g.ok()) return error(400, g.error().message);
-      out->options.format = *g;
+      format = *g;
     } else {
       return error(400, "invalid format: expected \"json\" or a JSON schema object");
     }
   }
   auto logprobs = bool_field(req, "logprobs", false);
   if (!logprobs.ok()) return error(400, logprobs.error().message);
-  out->options.logprobs = *logprobs;
+  int64_t top_logprobs = -1;
   if (req.contains("top_logprobs") && !req["top_logprobs"].is_null()) {
     const json& t = req["top_logprobs"];
     if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() > 20) {
       return error(400, "top_logprobs must be between 0 and 20");
     }
-    out->options.top_logprobs = t.get<int64_t>();
+    top_logprobs = t.get<int64_t>();
   }
+  auto raw_field = bool_field(req, "raw", false);
+  if (!raw_field.ok()) return error(400, raw_field.error().message);
+  const bool raw = *raw_field;
+  for (const char* field : {"prompt", "system", "template", "suffix"}) {
+    if (req.contains(field) && !req[field].is_null() && !req[field].is_string()) {
+      return error(400, std::string(field) + " must be a string");
+    }
+  }
+  std::vector<tmpl::Message> messages;
+  if (kind == Prepared::Kind::kChat && req.contains("messages") && !req["messages"].is_null()) {
+    if (!req["messages"].is_array()) return error(400, "messages must be a list");
+    for (const auto& m : req["messages"]) {
+      auto msg = message_of(m);
+      if (!msg.ok()) return error(400, msg.error().message);
+      messages.push_back(*msg);
+    }
+  }
+  if (kind == Prepared::Kind::kGenerate && req.contains("context") && !req["context"].is_null()) {
+    if (!req["context"].is_array()) return error(400, "context must be a list of token ids");
+    for (const auto& id : req["context"]) {
+      if (!id.is_number_integer()) return error(400, "context must be a list of token ids");
+      out->context.push_back(id.get<int32_t>());
+    }
+  }
+
+  Target target;
+  if (Reply r = resolve(store, sched, req, &target); r.status != 200) return r;
+  const Record& rec = target.rec;
+  out->options = target.options;
+  if (format) out->options.format = format;
+  out->options.logprobs = *logprobs;
+  if (top_logprobs >= 0) out->options.top_logprobs = top_logprobs;
   if (kind == Prepared::Kind::kGenerate && req.contains("images") && req["images"].is_array() && !req["images"].empty()) {
     return error(400, "this model does not support images");
   }
   const std::optional<KeepAlive> keep = target.keep;
-  auto raw_field = bool_field(req, "raw", false);
-  if (!raw_field.ok()) return error(400, raw_field.error().message);
-  const bool raw = *raw_field;
   if (raw && kind == Prepared::Kind::kGenerate &&
       ((req.contains("template") && req["template"] != json("") && !req["template"].is_null()) ||
        (req.contains("system") && req["system"] != json("") && !req["system"].is_null()) ||
@@ -159,32 +190,8 @@ Reply prepare(Store& store, Scheduler& sched, Prepared::Kind kind, const json& r
   }
   out->stream = !req.contains("stream") || !req["stream"].is_boolean() || req["stream"].get<bool>();
 
-  for (const char* field : {"prompt", "system", "template", "suffix"}) {
-    if (req.contains(field) && !req[field].is_null() && !req[field].is_string()) {
-      return error(400, std::string(field) + " must be a string");
-    }
-  }
   const auto str = [&](const char* field) { return req.contains(field) && req[field].is_string() ? req[field].get<std::string>() : ""; };
-  std::vector<tmpl::Message> messages;
-  if (kind == Prepared::Kind::kChat) {
-    if (req.contains("messages") && !req["messages"].is_null()) {
-      if (!req["messages"].is_array()) return error(400, "messages must be a list");
-      for (const auto& m : req["messages"]) {
-        auto msg = message_of(m);
-        if (!msg.ok()) return error(400, msg.error().message);
-        messages.push_back(*msg);
-      }
-    }
-    out->load_only = messages.empty();
-  } else {
-    out->load_only = str("prompt").empty() && str("suffix").empty();
-    if (req.contains("context") && req["context"].is_array()) {
-      for (const auto& id : req["context"]) {
-        if (!id.is_number_integer()) return error(400, "context must be a list of token ids");
-        out->context.push_back(id.get<int32_t>());
-      }
-    }
-  }
+  out->load_only = kind == Prepared::Kind::kChat ? messages.empty() : str("prompt").empty() && str("suffix").empty();
   // keep_alive 0 with nothing to do unloads without loading.
   if (out->load_only && keep.has_value() && !keep->forever && keep->duration.count() == 0) {
     out->unload_after = true;

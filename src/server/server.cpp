@@ -159,6 +159,13 @@ Server::Server(std::string models_dir, HostPort address, SchedulerConfig cfg, st
     std::fprintf(stderr, "[folio] %d | %s | %s %s\n", res.status, req.remote_addr.c_str(), req.method.c_str(),
                  req.path.c_str());
   });
+  // Routes folio does not have (and methods a route does not take): a JSON
+  // error naming them, rather than an empty 404.
+  h.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (res.status == 404 && res.body.empty() && req.method != "HEAD") {
+      send(res, api::error(404, "no route " + req.method + " " + req.path + " (see the API in README.md)"));
+    }
+  });
   h.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "internal error";
     try {
