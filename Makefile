@@ -2,11 +2,14 @@
 #   make run    install missing packages, build, run the demo on the bundled model
 #   make test   install missing packages, build, run the tests (plain and ASan+UBSan)
 #   make bench  build and run the benchmarks under bench/
+#   make test-tsan  the concurrency tests (batcher, scheduler, thread pool,
+#               server and inference) under ThreadSanitizer (not in make test)
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 CMAKE_GEN  ?= -G Ninja
 
-.PHONY: all build deps js-deps run test test-release test-asan bench clean
+.PHONY: all build deps js-deps run test test-release test-asan test-tsan bench clean
 
 all: build
 
@@ -40,8 +43,16 @@ test-asan: deps js-deps
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure --no-tests=error
 
+TSAN_TESTS = Batcher*:Scheduler*:ThreadPool*:Matmul*:Server*:Inference*:OpenAI*:JsClients*
+test-tsan: deps js-deps
+	@cmake -S . -B $(TSAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DFOLIO_TSAN=ON \
+		-DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" >/dev/null
+	@cmake --build $(TSAN_BUILD)
+	@cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+		./folio_tests --gtest_filter='$(TSAN_TESTS)'
+
 bench: build
 	@bench/run.sh $(BUILD)/folio
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)

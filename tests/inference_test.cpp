@@ -299,7 +299,7 @@ TEST_F(Inference, EightConcurrentChatStreamsAllComplete) {
                      {{"model", "stories"}, {"messages", {{{"role", "user"}, {"content", prompt}}}},
                       {"options", {{"num_predict", 40}, {"stop", json::array()}}}});
       status[i] = r.status;
-      texts[i] = r.body.value("done", false) ? streamed_text(r) : "(unfinished) " + r.body.dump();
+      texts[i] = r.body.is_object() && r.body.value("done", false) ? streamed_text(r) : "(unfinished) " + r.body.dump();
     });
   }
   for (auto& t : threads) t.join();
