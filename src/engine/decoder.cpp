@@ -13,6 +13,15 @@ void DecoderModel::set_defaults(bool neox_rope) {
   spec.rope.freq_base = h.rope_base;
   spec.rope.freq_scale = h.rope_freq_scale;
   spec.rope.adjacent = !neox_rope;
+  // rope.scaling.type = yarn (Qwen2.5 long-context files, DeepSeek): as
+  // llama.cpp applies it to every architecture (ext_factor 1, beta_fast 32,
+  // beta_slow 1; cos/sin scaled by 1 + 0.1 ln(factor)). Without this the
+  // factor would act as plain linear interpolation.
+  if (h.rope_scaling == "yarn" && h.rope_freq_scale < 1.f) {
+    spec.rope.ext_factor = 1.f;
+    ops::yarn_corr_dims(static_cast<int>(h.n_rot), h.rope_n_ctx_orig, h.rope_base, 32.f, 1.f, &spec.rope.corr_low,
+                        &spec.rope.corr_high);
+  }
   spec.attn.n_head = h.n_head;
   spec.attn.n_head_kv = h.n_head_kv;
   spec.attn.head_dim_k = h.head_dim_k;

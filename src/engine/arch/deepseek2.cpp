@@ -89,13 +89,10 @@ class DeepSeek2Model : public DecoderModel {
     spec.moe.gating = h.expert_gating == 2 ? MoeGating::kSigmoid : MoeGating::kSoftmax;
     spec.moe.normalize = h.expert_weights_norm;
     spec.moe.scale = h.expert_weights_scale;
-    // YaRN as llama.cpp's deepseek2 graph applies it (beta_fast 32,
-    // beta_slow 1, ext_factor 1; the rope's magnitude correction cancels).
+    // YaRN (set up by set_defaults) as llama.cpp's deepseek2 graph applies
+    // it: the rope's magnitude correction cancels, the scores take mscale^2.
     float mscale = 1.f;
-    if (h.rope_scaling == "yarn" && h.rope_freq_scale < 1.f) {
-      spec.rope.ext_factor = 1.f;
-      ops::yarn_corr_dims(static_cast<int>(h.n_rot), h.rope_n_ctx_orig, h.rope_base, 32.f, 1.f, &spec.rope.corr_low,
-                          &spec.rope.corr_high);
+    if (spec.rope.ext_factor != 0.f) {
       spec.rope.attn_factor = 1.f / (1.f + 0.1f * std::log(1.f / h.rope_freq_scale));
       mscale = 1.f + h.rope_yarn_log_mul * std::log(1.f / h.rope_freq_scale);
     }

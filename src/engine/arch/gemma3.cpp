@@ -28,6 +28,7 @@ Result<std::unique_ptr<Model>> load_gemma3(const ModelFile& file, const Hparams&
   m->spec.rope_local = m->spec.rope;
   m->spec.rope_local.freq_base = 10000.f;
   m->spec.rope_local.freq_scale = 1.f;
+  m->spec.rope_local.ext_factor = 0.f;
   if (h.n_layer == 62) m->spec.attn.scale = 1.0f / std::sqrt(static_cast<float>(h.n_embd / h.n_head));
   m->spec.embd_scale = std::sqrt(static_cast<float>(h.n_embd));
   m->spec.act = FfnActivation::kGeluTanh;
