@@ -129,42 +129,40 @@ const float* moe_ffn(Context& ctx, const MoeWeights& w, const MoeSpec& s, FfnAct
       wt *= s.scale;
     }
   }
+  float* y = ctx.buffer(kBufMoeOut, static_cast<size_t>(n * n_embd));
+  std::fill(y, y + n * n_embd, 0.f);
+  // The tokens routed to each expert (token, weight), in one pass.
+  std::vector<std::vector<std::pair<int64_t, float>>> routed(static_cast<size_t>(n_expert));
+  for (int64_t t = 0; t < n; ++t) {
+    for (int64_t i = 0; i < k; ++i) {
+      const size_t at = static_cast<size_t>(t * k + i);
+      routed[static_cast<size_t>(chosen[at])].emplace_back(t, weight[at]);
+    }
+  }
   if (read_ahead) {
-    std::vector<bool> routed(static_cast<size_t>(n_expert), false);
-    for (int32_t e : chosen) routed[static_cast<size_t>(e)] = true;
     for (int64_t e = 0; e < n_expert; ++e) {
-      if (!routed[static_cast<size_t>(e)]) continue;
+      if (routed[static_cast<size_t>(e)].empty()) continue;
       for (const WeightView* m : {&w.experts.gate, &w.experts.up, &w.experts.down}) {
         advise_range_willneed(m->row(0, e), static_cast<size_t>(m->n_out) * m->row_bytes);
       }
     }
   }
-  float* y = ctx.buffer(kBufMoeOut, static_cast<size_t>(n * n_embd));
-  std::fill(y, y + n * n_embd, 0.f);
-  // Expert by expert over the tokens routed to it.
-  float* xs = ctx.buffer(kBufMoeIn, static_cast<size_t>(n * w.experts.gate.n_in));
-  std::vector<int64_t> rows;
-  std::vector<float> rows_w;
+  const int64_t n_in = w.experts.gate.n_in;
+  float* xs = ctx.buffer(kBufMoeIn, static_cast<size_t>(n * n_in));
   for (int64_t e = 0; e < n_expert; ++e) {
-    rows.clear();
-    rows_w.clear();
-    for (int64_t t = 0; t < n; ++t) {
-      for (int64_t i = 0; i < k; ++i) {
-        if (chosen[static_cast<size_t>(t * k + i)] == e) {
-          rows.push_back(t);
-          rows_w.push_back(weight[static_cast<size_t>(t * k + i)]);
-        }
-      }
-    }
+    const auto& rows = routed[static_cast<size_t>(e)];
     if (rows.empty()) continue;
     if (experts_used != nullptr) (*experts_used)[static_cast<size_t>(e)] += static_cast<int64_t>(rows.size());
-    const int64_t m = static_cast<int64_t>(rows.size()), n_in = w.experts.gate.n_in;
-    for (int64_t j = 0; j < m; ++j) std::copy(xn + rows[static_cast<size_t>(j)] * n_in, xn + (rows[static_cast<size_t>(j)] + 1) * n_in, xs + j * n_in);
+    const int64_t m = static_cast<int64_t>(rows.size());
+    for (int64_t j = 0; j < m; ++j) {
+      const int64_t t = rows[static_cast<size_t>(j)].first;
+      std::copy(xn + t * n_in, xn + (t + 1) * n_in, xs + j * n_in);
+    }
     const FfnWeights ew{expert(w.experts.gate, e), expert(w.experts.up, e), expert(w.experts.down, e)};
     const float* out = ffn_gated(ctx, ew, act, xs, m);
     for (int64_t j = 0; j < m; ++j) {
-      const float wt = rows_w[static_cast<size_t>(j)];
-      float* dst = y + rows[static_cast<size_t>(j)] * n_embd;
+      const auto [t, wt] = rows[static_cast<size_t>(j)];
+      float* dst = y + t * n_embd;
       for (int64_t i = 0; i < n_embd; ++i) dst[i] += wt * out[j * n_embd + i];
     }
   }
