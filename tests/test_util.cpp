@@ -206,6 +206,16 @@ RunResult ServerProcess::stop() {
   return r;
 }
 
+std::string ServerProcess::log() const { return slurp(log_path_); }
+
+void ServerProcess::kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  wait_for(pid_, &status, 10);
+  pid_ = -1;
+}
+
 std::vector<std::string> ServerProcess::env() const {
   return {"FOLIO_HOST=127.0.0.1:" + std::to_string(port_), "FOLIO_MODELS=" + models_dir_};
 }

@@ -53,6 +53,10 @@ class ServerProcess {
   // SIGTERM, then waits (SIGKILL after 10 s): the exit status and, in err,
   // what the server wrote to stderr.
   RunResult stop();
+  // SIGKILL, without warning (a crash); waits for it to die.
+  void kill();
+  // What the server has written to stderr so far.
+  std::string log() const;
   int port() const { return port_; }
   bool ready() const { return ready_; }
   // FOLIO_HOST and FOLIO_MODELS for clients of this server.

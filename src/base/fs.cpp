@@ -37,6 +37,19 @@ AtomicFile::AtomicFile(AtomicFile&& o) noexcept
   o.committed_ = true;  // the moved-from object owns nothing to clean up
 }
 
+std::string temp_template(const std::string& final_path) {
+  return dir_name(final_path) + "/." + base_name(final_path) + ".tmp-" + std::to_string(::getpid()) + "-XXXXXX";
+}
+
+int temp_owner(std::string_view name) {
+  const size_t at = name.rfind(".tmp-");
+  if (name.empty() || name[0] != '.' || at == std::string_view::npos) return -1;
+  int pid = 0;
+  size_t i = at + 5;
+  for (; i < name.size() && name[i] >= '0' && name[i] <= '9' && pid < 100000000; ++i) pid = pid * 10 + (name[i] - '0');
+  return i < name.size() && name[i] == '-' && pid > 0 ? pid : 0;
+}
+
 AtomicFile::~AtomicFile() {
   if (fd_ >= 0) ::close(fd_);
   if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
@@ -47,7 +60,7 @@ Result<AtomicFile> AtomicFile::create(const std::string& final_path) {
   const int unnamed = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
   if (unnamed >= 0) return AtomicFile(unnamed, final_path, "");
   if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) return io_error("create a file in", dir, errno);
-  std::string tmpl = dir + "/." + base_name(final_path) + ".tmp-XXXXXX";
+  std::string tmpl = temp_template(final_path);
   int fd = ::mkstemp(tmpl.data());
   if (fd < 0) return io_error("create a file in", dir, errno);
   ::fchmod(fd, 0644);
@@ -57,7 +70,7 @@ Result<AtomicFile> AtomicFile::create(const std::string& final_path) {
 Result<void> AtomicFile::link_unnamed() {
   // A unique hidden name: mkstemp reserves it, then the unnamed file takes
   // its place (linkat cannot replace an existing name).
-  std::string tmpl = dir_name(final_path_) + "/." + base_name(final_path_) + ".tmp-XXXXXX";
+  std::string tmpl = temp_template(final_path_);
   const int placeholder = ::mkstemp(tmpl.data());
   if (placeholder < 0) return io_error("create a file in", dir_name(final_path_), errno);
   ::close(placeholder);

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "base/result.h"
 
@@ -47,6 +48,14 @@ class AtomicFile {
   uint64_t written_ = 0;
   bool committed_ = false;
 };
+
+// The hidden name (mkstemp template) an AtomicFile for final_path uses when
+// it needs one: ".<base>.tmp-<pid>-XXXXXX", so whoever finds one left by a
+// killed process can tell whose it was.
+std::string temp_template(const std::string& final_path);
+// For a name made from temp_template: the pid that made it; 0 for a
+// temporary name without a pid; -1 for any other name.
+int temp_owner(std::string_view name);
 
 // Returns the size of a regular file, or an error naming the path.
 Result<uint64_t> file_size(const std::string& path);

@@ -32,6 +32,10 @@ int run_serve() {
   if (!sched.ok()) return fail(sched.error().message);
   Server server(Store::default_root(), *address, *sched);
   if (auto r = server.bind(); !r.ok()) return fail(r.error().message);
+  // What writers killed mid-way left (temporary files of dead processes).
+  if (const size_t n = Store(Store::default_root()).remove_stale_temporaries(); n > 0) {
+    std::fprintf(stderr, "folio: removed %zu temporary file%s left by an interrupted write\n", n, n == 1 ? "" : "s");
+  }
   // As Ollama does at startup: blobs no model uses (uploads for a create
   // that failed) are deleted, unless FOLIO_NOPRUNE is set.
   if (const char* keep = std::getenv("FOLIO_NOPRUNE"); keep == nullptr || *keep == '\0') {

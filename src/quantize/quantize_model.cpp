@@ -3,6 +3,7 @@
 #include <cstring>
 #include <vector>
 
+#include "base/failpoint.h"
 #include "base/threads.h"
 #include "gguf/writer.h"
 #include "tensor/convert.h"
@@ -40,6 +41,7 @@ Result<void> quantize_model(const ModelFile& src, const Recipe& recipe, const st
     }
     const int64_t row = t.ne[0];
     gguf::RowSource source = [t, to, row, n_threads](int64_t first, int64_t n, uint8_t* dst) -> Result<void> {
+      failpoint("quantizing");
       const size_t in_rb = row_bytes(t.type, row), out_rb = row_bytes(to, row);
       if (to == t.type) {
         std::memcpy(dst, t.data + first * in_rb, static_cast<size_t>(n) * in_rb);

@@ -3,6 +3,7 @@
 // optional quantization (ref: ollama api/types.go CreateRequest).
 #include <unistd.h>
 
+#include "base/failpoint.h"
 #include "base/fs.h"
 #include "base/strings.h"
 #include "engine/options.h"
@@ -50,7 +51,9 @@ Result<Layer> text_layer(Store& store, const char* media, const std::string& tex
 // the option table; stop is a list, every other option one value.
 Result<json> checked_params(const json& params) {
   json out = json::object();
-  for (const auto& [k, v] : params.items()) {
+  for (const auto& item : params.items()) {
+    const std::string& k = item.key();
+    const json& v = item.value();
     Options scratch;
     const auto text_of = [](const json& x) { return x.is_string() ? x.get<std::string>() : x.dump(); };
     const auto check = [&](const json& x) -> Result<void> {
@@ -256,6 +259,7 @@ Reply create(Store& store, const json& req, const std::function<void(const json&
       ::unlink(tmp.c_str());
       return error(500, q.error().message);
     }
+    failpoint("quantized");  // the output exists under its temporary name
     auto digest = store.put_blob_file(tmp);
     ::unlink(tmp.c_str());
     if (!digest.ok()) return error(500, digest.error().message);

@@ -6,11 +6,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <set>
 
+#include "base/failpoint.h"
 #include "base/fs.h"
 #include "base/log.h"
 #include "base/sha256.h"
@@ -131,6 +134,7 @@ Result<std::string> Store::BlobWriter::finish() {
   }
   FOLIO_ASSIGN_OR_RETURN(std::string path, s_->store->blob_path(digest));
   if (::access(path.c_str(), F_OK) == 0) return digest;  // already stored; the copy vanishes
+  failpoint("blob-complete");
   FOLIO_TRY(s_->file.commit_as(path));
   return digest;
 }
@@ -277,8 +281,10 @@ Result<void> Store::put_manifest_bytes(const ModelName& name, const std::string&
   FOLIO_TRY(make_dirs(dir_name(path)));
   FOLIO_ASSIGN_OR_RETURN(AtomicFile f, AtomicFile::create(path));
   FOLIO_TRY(f.write(bytes.data(), bytes.size()));
+  failpoint("manifest-written");
   FOLIO_TRY(f.commit());
   // A replaced model's blobs that nothing uses any more go.
+  failpoint("manifest-replaced");
   if (existing) delete_unused(existing->manifest, name);
   return {};
 }
@@ -306,6 +312,7 @@ Result<void> Store::remove(const ModelName& name) {
   std::string dir = dir_name(path);
   while (dir.size() > manifests_dir().size() && ::rmdir(dir.c_str()) == 0) dir = dir_name(dir);
   // Blobs that no remaining manifest names (all kept if one is unreadable).
+  failpoint("manifest-removed");
   delete_unused(found->manifest, name);
   return {};
 }
@@ -350,6 +357,34 @@ Result<uint64_t> Store::prune(std::chrono::seconds min_age) {
     if (::unlink(path.c_str()) == 0) freed += static_cast<uint64_t>(st.st_size);
   }
   return freed;
+}
+
+size_t Store::remove_stale_temporaries() const {
+  // The pid a leftover names: AtomicFile's hidden names, create's
+  // quantization output. -1: not a temporary.
+  const auto owner = [](const std::string& name) -> int {
+    if (name.rfind(".quantize-", 0) == 0) {
+      const int pid = std::atoi(name.c_str() + 10);
+      return pid > 0 ? pid : 0;
+    }
+    return temp_owner(name);
+  };
+  const auto gone = [](int pid) { return pid == 0 || (::kill(pid, 0) != 0 && errno == ESRCH); };
+  size_t removed = 0;
+  std::error_code ec;
+  namespace fs = std::filesystem;
+  for (const std::string top : {blobs_dir(), manifests_dir()}) {
+    if (!fs::is_directory(top, ec)) continue;
+    for (auto it = fs::recursive_directory_iterator(top, fs::directory_options::skip_permission_denied, ec);
+         it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (ec) break;
+      if (it->is_symlink(ec) || !it->is_regular_file(ec)) continue;
+      const int pid = owner(it->path().filename().string());
+      if (pid < 0 || !gone(pid)) continue;
+      if (::unlink(it->path().c_str()) == 0) ++removed;
+    }
+  }
+  return removed;
 }
 
 Result<void> Store::copy(const ModelName& src, const ModelName& dst) {

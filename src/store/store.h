@@ -86,6 +86,12 @@ class Store {
   // Blobs younger than min_age are kept (Ollama waits an hour).
   Result<uint64_t> prune(std::chrono::seconds min_age = std::chrono::hours(1));
   Result<void> copy(const ModelName& src, const ModelName& dst);
+  // Deletes what writers killed mid-way left behind (a store written with
+  // O_TMPFILE files leaves nothing, other file systems may): hidden
+  // ".*.tmp-<pid>-*" files and ".quantize-<pid>-*" outputs, anywhere in the
+  // store, whose process is gone. Returns how many. folio serve runs it at
+  // startup (whatever FOLIO_NOPRUNE says).
+  size_t remove_stale_temporaries() const;
 
  private:
   Result<StoredModel> load(const ModelName& stored, const std::string& path) const;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/sha256.h"
@@ -233,6 +234,33 @@ TEST(Store, WritesOllamasFormatsFieldByField) {
                 cfg + R"(","size":)" + std::to_string(c.to_json().size()) +
                 R"(},"layers":[{"mediaType":"application/vnd.ollama.image.model","digest":")" + blob + R"(","size":7}]})" "\n");
   EXPECT_TRUE(testing::read_file(dir.path() + "/blobs/sha256-" + blob.substr(7)).size() == 7);
+}
+
+}  // namespace
+}  // namespace folio
+
+namespace folio {
+namespace {
+
+TEST(Store, RemovesOnlyTheTemporariesOfDeadProcesses) {
+  TempDir dir;
+  const std::string blobs = dir.path() + "/blobs", models = dir.path() + "/manifests/registry.ollama.ai/library/m";
+  ASSERT_EQ(testing::run_process({"/bin/mkdir", "-p", blobs, models}).exit_code, 0);
+  const pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(dead, &status, 0);
+  const std::string mine = std::to_string(::getpid()), gone = std::to_string(dead);
+  const std::vector<std::string> removed = {blobs + "/.sha256-1.tmp-" + gone + "-abcdef", models + "/.latest.tmp-" + gone + "-x1y2z3",
+                                            blobs + "/.quantize-" + gone + "-Q4_0.gguf", blobs + "/.old.tmp-abcdef"};
+  const std::vector<std::string> kept = {blobs + "/.sha256-2.tmp-" + mine + "-abcdef", blobs + "/.quantize-" + mine + "-Q8_0.gguf",
+                                         blobs + "/sha256-" + std::string(64, 'a'), models + "/latest",
+                                         blobs + "/sha256-" + std::string(64, 'b') + "-partial"};
+  for (const auto& p : removed) testing::write_file(p, {1});
+  for (const auto& p : kept) testing::write_file(p, {1});
+  EXPECT_EQ(Store(dir.path()).remove_stale_temporaries(), removed.size());
+  for (const auto& p : removed) EXPECT_NE(::access(p.c_str(), F_OK), 0) << p;
+  for (const auto& p : kept) EXPECT_EQ(::access(p.c_str(), F_OK), 0) << p;
 }
 
 }  // namespace
