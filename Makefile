@@ -1,15 +1,20 @@
 # Front end for the CMake build. `make` builds build/folio.
 #   make run    install missing packages, build, run the demo on the bundled model
 #   make test   install missing packages, build, run the tests (plain and ASan+UBSan)
+#               and each libFuzzer harness briefly (FUZZ_TEST_SECONDS)
+#   make fuzz   build the libFuzzer harnesses (clang) and run each FUZZ_SECONDS
 #   make bench  build and run the benchmarks under bench/
 #   make test-tsan  the concurrency tests (batcher, scheduler, thread pool,
 #               server and inference) under ThreadSanitizer (not in make test)
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 600
+FUZZ_TEST_SECONDS ?= 15
 CMAKE_GEN  ?= -G Ninja
 
-.PHONY: all build deps js-deps run test test-release test-asan test-tsan bench clean
+.PHONY: all build deps js-deps run test test-release test-asan test-tsan test-fuzz fuzz fuzz-build bench clean
 
 all: build
 
@@ -23,7 +28,7 @@ build: deps
 run: build
 	@scripts/run-demo.sh $(BUILD)/folio
 
-test: test-release test-asan
+test: test-release test-asan test-fuzz
 
 # The official ollama and openai npm clients for tests/js (versions pinned by
 # its package-lock.json); reinstalled when the lock file changes.
@@ -51,8 +56,21 @@ test-tsan: deps js-deps
 	@cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/tests/tsan.supp" \
 		./folio_tests --gtest_filter='$(TSAN_TESTS)'
 
+# libFuzzer harnesses (fuzz/README.md): clang, ASan+UBSan, no test suite.
+fuzz-build: deps
+	@cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
+		-DFOLIO_FUZZ=ON -DFOLIO_TESTS=OFF -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" >/dev/null
+	@cmake --build $(FUZZ_BUILD)
+
+fuzz: fuzz-build
+	@fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# A fixed seed: the same inputs on every run (a new finding is a make fuzz matter).
+test-fuzz: fuzz-build
+	@FUZZ_SEED=1 fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TEST_SECONDS)
+
 bench: build
 	@bench/run.sh $(BUILD)/folio
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

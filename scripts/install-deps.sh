@@ -15,6 +15,7 @@ packages=(
   libcpp-httplib-dev    # the HTTP server and the CLI's client
   libedit-dev           # line editing and history in the interactive `folio run`
   libgtest-dev libgmock-dev   # unit tests
+  clang libclang-rt-14-dev    # libFuzzer harnesses (fuzz/), run briefly by make test
   libbenchmark-dev      # kernel microbenchmarks
   ccache                # faster rebuilds on 2 cores
 )

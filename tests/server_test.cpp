@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -126,6 +127,22 @@ TEST(Server, CreateErrorsAreOneLine) {
   r = testing::run_folio({"create", "m", "-f", work.file("draft")}, "", server.env());
   EXPECT_EQ(r.err, "Error: " + work.file("draft") +
                        " (line 2): DRAFT (a draft model for speculative decoding) is not supported yet; remove the line\n");
+  // A Modelfile brings in GGUF files only, whatever a path or symlink
+  // points at: not a secret, not a device, not a directory.
+  write_text(work.file("secret.txt"), "password=hunter2\n");
+  ASSERT_EQ(::symlink(work.file("secret.txt").c_str(), work.file("evil.gguf").c_str()), 0);
+  write_text(work.file("smuggle"), "FROM ./evil.gguf\n");
+  r = testing::run_folio({"create", "m", "-f", work.file("smuggle")}, "", server.env());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("bad GGUF file " + work.file("evil.gguf") + ": not a GGUF file"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("hashing"), std::string::npos) << r.err;
+  write_text(work.file("device"), "FROM /dev/zero\n");
+  r = testing::run_folio({"create", "m", "-f", work.file("device")}, "", server.env());
+  EXPECT_EQ(r.err, "Error: " + work.file("device") +
+                       " (line 1): /dev/zero is not a regular file; a Modelfile can bring in only GGUF files\n");
+  write_text(work.file("adapter"), "FROM ./nowhere.gguf\nADAPTER " + work.path() + "\n");
+  r = testing::run_folio({"create", "m", "-f", work.file("adapter")}, "", server.env());
+  EXPECT_EQ(r.exit_code, 1);
   r = testing::run_folio({"create", "../../etc", "-f", work.file("unknown")}, "", server.env());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("invalid model name"), std::string::npos) << r.err;
@@ -135,7 +152,8 @@ TEST(Server, CreateErrorsAreOneLine) {
 
 // Sends bytes on a fresh connection and returns what comes back until the
 // server closes it (or 5 s pass).
-std::string raw_request(int port, const std::string& bytes) {
+// A TCP connection to 127.0.0.1:port, -1 if refused.
+int connect_local(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
@@ -143,8 +161,21 @@ std::string raw_request(int port, const std::string& bytes) {
   sa.sin_port = htons(static_cast<uint16_t>(port));
   if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
     ::close(fd);
-    return "";
+    return -1;
   }
+  return fd;
+}
+
+// The server still answers.
+void expect_serving(httplib::Client& c) {
+  auto alive = c.Get("/api/version");
+  ASSERT_TRUE(alive);
+  EXPECT_EQ(alive->status, 200);
+}
+
+std::string raw_request(int port, const std::string& bytes) {
+  const int fd = connect_local(port);
+  if (fd < 0) return "";
   timeval tv{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   (void)::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -373,9 +404,108 @@ TEST(Server, HostileRequestsGetTheirStatusAndTheServerKeepsServing) {
     ASSERT_TRUE(r) << path;
     EXPECT_EQ(r->status, 400) << path;
   }
-  auto alive = c.Get("/api/version");
-  ASSERT_TRUE(alive);
-  EXPECT_EQ(alive->status, 200);
+  expect_serving(c);
+}
+
+// Sends bytes and keeps the connection open without finishing the request;
+// returns the socket (the caller closes it).
+int stalled_connection(int port, const std::string& bytes) {
+  const int fd = connect_local(port);
+  if (fd >= 0) (void)::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  return fd;
+}
+
+TEST(Server, RequestLimitsAreRefusedWithTheirReasons) {
+  TempDir models;
+  ServerProcess server(models.path());
+  ASSERT_TRUE(server.ready());
+  httplib::Client c("127.0.0.1", server.port());
+  const auto post = [&](const char* path, const std::string& body) {
+    auto r = c.Post(path, body, "application/json");
+    EXPECT_TRUE(r) << path;
+    return r ? std::make_pair(r->status, r->body) : std::make_pair(0, std::string());
+  };
+  const auto expect = [&](const char* path, const std::string& body, int status, const std::string& message) {
+    const auto [st, text] = post(path, body);
+    EXPECT_EQ(st, status) << path << " " << body.substr(0, 200) << ": " << text;
+    EXPECT_NE(text.find(message), std::string::npos) << path << ": " << text;
+  };
+  // Nesting: 100 levels (the object and 99 arrays) are taken, 101 are not.
+  std::string ok_deep = R"({"model": "absent", "format": )", too_deep = ok_deep;
+  for (int i = 0; i < 99; ++i) ok_deep += "[";
+  ok_deep += std::string(99, ']') + "}";
+  for (int i = 0; i < 100; ++i) too_deep += "[";
+  too_deep += std::string(100, ']') + "}";
+  expect("/api/show", ok_deep, 404, "not found");
+  expect("/api/chat", too_deep, 400, "request body nests deeper than 100 levels");
+  expect("/v1/chat/completions", too_deep, 400, "request body nests deeper than 100 levels");
+  // Messages of one chat.
+  json many = {{"model", "absent"}, {"messages", json::array()}};
+  for (int i = 0; i < 10001; ++i) many["messages"].push_back({{"role", "user"}, {"content", "hi"}});
+  expect("/api/chat", many.dump(), 400, "too many messages (10001; at most 10000 in one request)");
+  // Option ranges and types.
+  expect("/api/generate", R"({"model": "absent", "options": {"num_ctx": 33554432}})", 400,
+         "num_ctx must be between 1 and 16777216");
+  expect("/api/generate", R"({"model": "absent", "options": {"num_predict": -3}})", 400,
+         "num_predict must be between -2 and 16777216");
+  expect("/api/generate", R"({"model": "absent", "options": {"num_ctx": 1e300}})", 400, "is out of range");
+  expect("/api/generate", R"({"model": "absent", "options": {"num_ctx": 18446744073709551615}})", 400, "out of range");
+  expect("/api/generate", R"({"model": "absent", "options": {"num_ctx": 2.5}})", 400, "must be of type integer");
+  expect("/api/generate", R"({"model": "absent", "keep_alive": "9999999999h"})", 400, "invalid duration");
+  // A body past 32 MiB is refused from its Content-Length, unread.
+  std::string reply = raw_request(server.port(), "POST /api/show HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                                 "Content-Type: application/json\r\nContent-Length: 40000000\r\n\r\n{");
+  EXPECT_NE(reply.find("HTTP/1.1 413"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("request body too large (40 MB; at most 33 MB)"), std::string::npos) << reply;
+  // A chunked JSON body has no length to check: refused.
+  reply = raw_request(server.port(), "POST /api/show HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+                                     "Content-Type: application/json\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
+  EXPECT_NE(reply.find("HTTP/1.1 411"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("send the request body with a Content-Length"), std::string::npos) << reply;
+  // A blob whose bytes do not match its digest: 400, nothing kept.
+  const std::string wrong = "sha256:" + std::string(64, 'a');
+  auto r = c.Post(("/api/blobs/" + wrong).c_str(), "not those bytes", "application/octet-stream");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_NE(r->body.find("digest"), std::string::npos) << r->body;
+  EXPECT_EQ(c.Head(("/api/blobs/" + wrong).c_str())->status, 404);
+  EXPECT_TRUE(testing::run_process({"/usr/bin/find", models.path(), "-type", "f"}).out.empty());
+  expect_serving(c);
+}
+
+TEST(Server, SlowClientsAreDroppedWhileOthersAreServed) {
+  TempDir models;
+  ServerProcess server(models.path());
+  ASSERT_TRUE(server.ready());
+  // Twenty connections that stall: half inside the headers, half inside a
+  // body that is never finished.
+  std::vector<int> slow;
+  for (int i = 0; i < 20; ++i) {
+    slow.push_back(stalled_connection(server.port(), i % 2 ? "POST /api/show HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{\"mo"
+                                                           : "GET /api/tags HTTP/1.1\r\nHost: 127."));
+    ASSERT_GE(slow.back(), 0);
+  }
+  // Others are answered meanwhile, at once.
+  httplib::Client c("127.0.0.1", server.port());
+  for (int i = 0; i < 5; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = c.Get("/api/tags");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+  }
+  // The stalled ones are closed by the server (its read timeout), not kept.
+  for (int fd : slow) {
+    timeval tv{20, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[4096];
+    ssize_t n;
+    std::string got;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) got.append(buf, static_cast<size_t>(n));
+    EXPECT_EQ(n, 0) << "connection not closed by the server: " << std::strerror(errno);
+    ::close(fd);
+  }
+  expect_serving(c);
 }
 
 TEST(Server, CreateStreamsNdjsonAndRefusesBadRequestsUpFront) {

@@ -1,5 +1,6 @@
 #include "base/cpu.h"
 
+#include <cpuid.h>
 #include <sched.h>
 
 #include <cstdio>
@@ -42,7 +43,9 @@ const CpuFeatures& cpu_features() {
     __builtin_cpu_init();
     r.avx2 = __builtin_cpu_supports("avx2");
     r.fma = __builtin_cpu_supports("fma");
-    r.f16c = __builtin_cpu_supports("f16c");
+    // (clang's __builtin_cpu_supports does not know "f16c": CPUID leaf 1.)
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    r.f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
     r.avx512f = __builtin_cpu_supports("avx512f");
     r.avx512bw = __builtin_cpu_supports("avx512bw");
     r.avx512dq = __builtin_cpu_supports("avx512dq");

@@ -5,10 +5,14 @@
 #include <cstdio>
 
 #include "base/fs.h"
+#include "base/strings.h"
 
 namespace folio::cli {
 
 using nlohmann::json;
+
+// The longest NDJSON line a stream may send (see stream_until).
+constexpr size_t kMaxStreamLine = size_t{64} << 20;
 
 struct ApiClient::Impl {
   explicit Impl(HostPort a) : address(std::move(a)), http(address.host, address.port) {
@@ -90,6 +94,14 @@ Result<bool> ApiClient::stream_until(const std::string& path, const json& body,
       return true;
     }
     pending.append(data, n);
+    // One NDJSON line is one object (a final reply with its context is the
+    // largest); a server that sends more without a newline is not folio's
+    // or Ollama's.
+    if (pending.size() > kMaxStreamLine && pending.find('\n') == std::string::npos) {
+      failure = Error{"the server sent a streamed line longer than " + human_bytes(kMaxStreamLine) + "; is it an Ollama API?"};
+      failed = true;
+      return false;
+    }
     size_t nl;
     while ((nl = pending.find('\n')) != std::string::npos) {
       const json j = json::parse(pending.substr(0, nl), nullptr, false);

@@ -2,9 +2,13 @@
 // folio list | cp SRC DST | rm NAME... | create NAME [-f Modelfile] [-q TYPE]
 #include <CLI/CLI.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -89,10 +93,42 @@ json typed(const std::string& name, const std::string& value) {
   return std::stod(value);
 }
 
+// A Modelfile's FROM or ADAPTER file, opened once: what is checked is what
+// is hashed and sent, whatever happens to the path (a symlink swapped
+// after the check) in between. Only a regular file that opens as a GGUF
+// gets this far, so a Modelfile cannot bring anything else (a key, a
+// device) into the store.
+struct LocalFile {
+  std::string shown;  // as the Modelfile names it, resolved
+  int fd = -1;
+  bool adapter = false;
+  std::string via_fd() const { return "/proc/self/fd/" + std::to_string(fd); }
+};
+
+Result<LocalFile> open_local(const std::string& path, bool adapter) {
+  LocalFile f;
+  f.shown = path;
+  f.adapter = adapter;
+  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (f.fd < 0) return make_error("%s: %s", path.c_str(), std::strerror(errno));
+  struct stat st;
+  if (::fstat(f.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(f.fd);
+    return make_error("%s is not a regular file; a Modelfile can bring in only GGUF files", path.c_str());
+  }
+  if (auto m = ModelFile::open(f.via_fd()); !m.ok()) {
+    ::close(f.fd);
+    std::string why = m.error().message;  // (naming the file as the user did)
+    for (size_t at; (at = why.find(f.via_fd())) != std::string::npos;) why.replace(at, f.via_fd().size(), path);
+    return make_error("%s", why.c_str());
+  }
+  return f;
+}
+
 // Makes sure the server has the local file as a blob (hashing it, uploading
 // it only if missing) and returns its digest.
-Result<std::string> ensure_blob(ApiClient& c, const std::string& local) {
-  std::fprintf(stderr, "hashing %s\n", local.c_str());
+Result<std::string> ensure_blob(ApiClient& c, const std::string& local, const std::string& display) {
+  std::fprintf(stderr, "hashing %s\n", display.c_str());
   FOLIO_ASSIGN_OR_RETURN(std::string hex, sha256_file(local));
   const std::string digest = "sha256:" + hex;
   FOLIO_ASSIGN_OR_RETURN(int status, c.head("/api/blobs/" + digest));
@@ -136,11 +172,13 @@ int run_create(const std::string& name, const std::string& modelfile_path, const
   json params = json::object(), messages = json::array(), licenses = json::array();
   // Local files are all checked (present, a GGUF folio can read) before
   // anything is hashed or sent, so a bad Modelfile fails in one line.
-  struct LocalFile {
-    std::string path;
-    bool adapter;
-  };
   std::vector<LocalFile> files;
+  struct CloseAll {
+    std::vector<LocalFile>& f;
+    ~CloseAll() {
+      for (const LocalFile& x : f) ::close(x.fd);
+    }
+  } close_all{files};
   for (const auto& cmd : mf->commands) {
     const std::string where = path + " (line " + std::to_string(cmd.line) + "): ";
     if (cmd.name == "model" || cmd.name == "adapter") {
@@ -153,9 +191,11 @@ int run_create(const std::string& name, const std::string& modelfile_path, const
                                    (cmd.args.size() > 5 && cmd.args.compare(cmd.args.size() - 5, 5, ".gguf") == 0) ||
                                    !parse_model_name(cmd.args).ok();
       const bool is_path = adapter || looks_like_path;
-      if (::access(local.c_str(), R_OK) == 0) {
-        if (auto f = ModelFile::open(local); !f.ok()) return fail(where + f.error().message);
-        files.push_back({local, adapter});
+      struct stat st;
+      if (::stat(local.c_str(), &st) == 0) {
+        auto f = open_local(local, adapter);
+        if (!f.ok()) return fail(where + f.error().message);
+        files.push_back(*f);
       } else if (is_path) {
         return fail(where + (adapter ? "ADAPTER " : "FROM ") + cmd.args + ": no such file");
       } else {
@@ -179,10 +219,10 @@ int run_create(const std::string& name, const std::string& modelfile_path, const
     }
   }
   for (const LocalFile& f : files) {
-    auto digest = ensure_blob(*c, f.path);
+    auto digest = ensure_blob(*c, f.via_fd(), f.shown);
     if (!digest.ok()) return fail(digest.error().message);
-    if (f.adapter) req["adapters"][base_name(f.path)] = *digest;
-    else req["files"] = {{base_name(f.path), *digest}};
+    if (f.adapter) req["adapters"][base_name(f.shown)] = *digest;
+    else req["files"] = {{base_name(f.shown), *digest}};
   }
   if (!params.empty()) req["parameters"] = params;
   if (!messages.empty()) req["messages"] = messages;

@@ -102,12 +102,12 @@ Result<void> set_option(Options& o, std::string_view name, std::string_view valu
   const std::string n(name);
   if (info->type == OptionType::kInt) {
     FOLIO_ASSIGN_OR_RETURN(int64_t v, parse_int(name, value));
-    if (n == "num_ctx") { FOLIO_TRY(in_range(name, v, 1, int64_t{1} << 30)); o.num_ctx = v; }
+    if (n == "num_ctx") { FOLIO_TRY(in_range(name, v, 1, kMaxNumCtx)); o.num_ctx = v; }
     else if (n == "num_batch") { FOLIO_TRY(in_range(name, v, 1, int64_t{1} << 30)); o.num_batch = v; }
     else if (n == "num_thread") { FOLIO_TRY(in_range(name, v, 0, 1024)); o.num_thread = v; }
     else if (n == "num_keep") o.num_keep = v;
     else if (n == "seed") o.seed = v;
-    else if (n == "num_predict") { FOLIO_TRY(at_least(name, double(v), -2)); o.num_predict = v; }
+    else if (n == "num_predict") { FOLIO_TRY(in_range(name, v, -2, kMaxNumCtx)); o.num_predict = v; }
     else if (n == "top_k") o.top_k = v;
     else if (n == "repeat_last_n") { FOLIO_TRY(at_least(name, double(v), -1)); o.repeat_last_n = v; }
   } else if (info->type == OptionType::kFloat) {

@@ -15,6 +15,10 @@
 
 namespace folio {
 
+// The largest num_ctx (and num_predict) accepted: 16M tokens, past every
+// model's trained context; a larger value is an error naming the range.
+inline constexpr int64_t kMaxNumCtx = int64_t{1} << 24;
+
 struct Options {
   // Sampling
   int64_t seed = -1;              // -1: a random seed per request

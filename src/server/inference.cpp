@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "engine/json_constraint.h"
+#include "server/limits.h"
 #include "server/request.h"
 #include "template/chat.h"
 
@@ -78,6 +79,32 @@ Result<tmpl::Message> message_of(const json& m) {
   return out;
 }
 
+// The request's tools as Ollama's api.Tool would bind them: a list of
+// objects whose function, when present, is an object with a string name and
+// an object of parameters (deeper fields are rendered as they come).
+Result<void> check_tools(const json& tools) {
+  if (!tools.is_array()) return make_error("tools must be a list");
+  for (size_t i = 0; i < tools.size(); ++i) {
+    const json& t = tools[i];
+    const std::string at = "tools[" + std::to_string(i) + "]";
+    if (!t.is_object()) return make_error("%s must be an object", at.c_str());
+    if (!t.contains("function") || t["function"].is_null()) continue;
+    const json& fn = t["function"];
+    if (!fn.is_object()) return make_error("%s.function must be an object", at.c_str());
+    if (fn.contains("name") && !fn["name"].is_null() && !fn["name"].is_string()) {
+      return make_error("%s.function.name must be a string", at.c_str());
+    }
+    if (fn.contains("parameters") && !fn["parameters"].is_null()) {
+      const json& p = fn["parameters"];
+      if (!p.is_object()) return make_error("%s.function.parameters must be an object", at.c_str());
+      if (p.contains("properties") && !p["properties"].is_null() && !p["properties"].is_object()) {
+        return make_error("%s.function.parameters.properties must be an object", at.c_str());
+      }
+    }
+  }
+  return {};
+}
+
 // Ollama's chatPrompt: the newest messages that fit num_ctx (system
 // messages always kept, the last message always included).
 Result<std::string> chat_prompt(const tmpl::ChatTemplate& t, std::vector<tmpl::Message> msgs, const tmpl::ChatValues& base,
@@ -99,13 +126,18 @@ Result<std::string> chat_prompt(const tmpl::ChatTemplate& t, std::vector<tmpl::M
   FOLIO_ASSIGN_OR_RETURN(bool all_fit, fits(whole));
   if (all_fit || msgs.size() < 2) return whole;
   // Else the oldest first message from which the rest fits (the last
-  // message is always kept).
-  size_t first = msgs.size() - 1;
-  for (size_t i = first; i-- > 1;) {
-    FOLIO_ASSIGN_OR_RETURN(std::string s, render_from(i));
+  // message is always kept). Fewer messages never take more tokens, so a
+  // binary search finds it, as Ollama's walk back from the newest would.
+  size_t lo = 1, first = msgs.size() - 1;  // msgs[first..] is known to be kept
+  for (size_t hi = first; lo < hi;) {
+    const size_t mid = lo + (hi - lo) / 2;
+    FOLIO_ASSIGN_OR_RETURN(std::string s, render_from(mid));
     FOLIO_ASSIGN_OR_RETURN(bool ok, fits(s));
-    if (!ok) break;
-    first = i;
+    if (ok) {
+      first = hi = mid;
+    } else {
+      lo = mid + 1;
+    }
   }
   FOLIO_LOG_INFO("chat: dropping the %zu oldest messages to fit num_ctx=%lld", first, static_cast<long long>(num_ctx));
   return render_from(first);
@@ -157,11 +189,18 @@ Reply prepare(Store& store, Scheduler& sched, Prepared::Kind kind, const json& r
   std::vector<tmpl::Message> messages;
   if (kind == Prepared::Kind::kChat && req.contains("messages") && !req["messages"].is_null()) {
     if (!req["messages"].is_array()) return error(400, "messages must be a list");
+    if (req["messages"].size() > kMaxMessages) {
+      return error(400, "too many messages (" + std::to_string(req["messages"].size()) + "; at most " +
+                            std::to_string(kMaxMessages) + " in one request)");
+    }
     for (const auto& m : req["messages"]) {
       auto msg = message_of(m);
       if (!msg.ok()) return error(400, msg.error().message);
       messages.push_back(*msg);
     }
+  }
+  if (kind == Prepared::Kind::kChat && req.contains("tools") && !req["tools"].is_null()) {
+    if (auto r = check_tools(req["tools"]); !r.ok()) return error(400, r.error().message);
   }
   if (kind == Prepared::Kind::kGenerate && req.contains("context") && !req["context"].is_null()) {
     if (!req["context"].is_array()) return error(400, "context must be a list of token ids");
@@ -245,7 +284,9 @@ Reply prepare(Store& store, Scheduler& sched, Prepared::Kind kind, const json& r
       v.messages.emplace_back("user", str("prompt"));
     }
     auto p = chat_template->render(v);
-    if (!p.ok()) return error(500, "template error: " + p.error().message);
+    // The request's own template failing is the client's error; the
+    // stored model's is the server's (as Ollama answers).
+    if (!p.ok()) return error(str("template").empty() ? 500 : 400, "template error: " + p.error().message);
     out->prompt = *p;
   }
   if (!out->context.empty()) out->prompt = runner.detokenize(out->context) + out->prompt;

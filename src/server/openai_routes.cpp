@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "server/inference.h"
+#include "server/limits.h"
 #include "server/openai.h"
 #include "store/store.h"
 
@@ -28,11 +29,12 @@ void send_error(httplib::Response& res, int status, const std::string& message) 
 }
 
 bool parse(const httplib::Request& req, httplib::Response& res, json* out) {
-  *out = json::parse(req.body, nullptr, false);
-  if (out->is_discarded() || !out->is_object()) {
-    send_error(res, 400, "invalid request body: expected a JSON object");
+  auto j = api::parse_request_json(req.body);
+  if (!j.ok()) {
+    send_error(res, 400, j.error().message);
     return false;
   }
+  *out = std::move(*j);
   return true;
 }
 

@@ -1,5 +1,7 @@
 #include "server/request.h"
 
+#include <cmath>
+#include <cstdint>
 #include <ctime>
 
 #include "base/log.h"
@@ -91,7 +93,9 @@ Result<std::optional<KeepAlive>> keep_alive_of(const json& req) {
 Result<void> apply_options(Options& opts, const json& options) {
   if (options.is_null()) return {};
   if (!options.is_object()) return make_error("options must be an object");
-  for (const auto& [k, v] : options.items()) {
+  for (const auto& item : options.items()) {
+    const std::string& k = item.key();  // (named, not a structured binding: lambdas below use them)
+    const json& v = item.value();
     const OptionInfo* info = find_option(k);
     if (info == nullptr) {
       FOLIO_LOG_WARN("invalid option provided: %s (ignored)", k.c_str());
@@ -102,13 +106,25 @@ Result<void> apply_options(Options& opts, const json& options) {
       return make_error("option \"%s\" must be of type %s, got %s", k.c_str(), want, v.type_name());
     };
     switch (info->type) {
-      case OptionType::kInt:
+      case OptionType::kInt: {
         if (!v.is_number()) return bad("integer");
-        if (v.is_number_float() && v.get<double>() != static_cast<double>(static_cast<int64_t>(v.get<double>()))) {
-          return bad("integer");
+        // Whole numbers only, in int64 range (a float such as 1e300 or an
+        // unsigned past 2^63 is refused before any conversion).
+        int64_t n = 0;
+        if (v.is_number_unsigned()) {
+          if (v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) return make_error("option \"%s\" is out of range", k.c_str());
+          n = static_cast<int64_t>(v.get<uint64_t>());
+        } else if (v.is_number_integer()) {
+          n = v.get<int64_t>();
+        } else {
+          const double d = v.get<double>();
+          if (d != std::trunc(d)) return bad("integer");
+          if (!(d >= -9.2e18 && d <= 9.2e18)) return make_error("option \"%s\" is out of range", k.c_str());
+          n = static_cast<int64_t>(d);
         }
-        FOLIO_TRY(set_option(opts, k, std::to_string(static_cast<int64_t>(v.get<double>()))));
+        FOLIO_TRY(set_option(opts, k, std::to_string(n)));
         break;
+      }
       case OptionType::kFloat:
         if (!v.is_number()) return bad("number");
         FOLIO_TRY(set_option(opts, k, v.dump()));
@@ -132,9 +148,13 @@ Result<void> apply_options(Options& opts, const json& options) {
 }
 
 Reply resolve(const Store& store, const Scheduler& sched, const json& req, Target* out) {
-  if (Reply r = find_record(store, request_model(req), &out->rec); r.status != 200) return r;
+  // The request's own fields first: a bad keep_alive or option is a 400
+  // whether or not the model exists.
   auto keep = keep_alive_of(req);
   if (!keep.ok()) return error(400, keep.error().message);
+  Options scratch;
+  if (auto r = apply_options(scratch, req.value("options", json())); !r.ok()) return error(400, r.error().message);
+  if (Reply r = find_record(store, request_model(req), &out->rec); r.status != 200) return r;
   out->keep = *keep;
   apply_params(out->options, out->rec.params);
   if (auto r = apply_options(out->options, req.value("options", json())); !r.ok()) return error(400, r.error().message);

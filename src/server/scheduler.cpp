@@ -22,9 +22,13 @@ struct Scheduler::Entry {
   uint64_t last_used = 0;
 };
 
+// Past a century a keep_alive is forever (and deadlines stay far from
+// overflowing the clock).
+constexpr double kForeverMs = 100 * 365.25 * 24 * 3600e3;
+
 Result<KeepAlive> parse_keep_alive_seconds(double seconds) {
   if (!std::isfinite(seconds)) return make_error("keep_alive must be a finite number of seconds");
-  if (seconds < 0) return KeepAlive{true, {}};
+  if (seconds < 0 || seconds * 1000 > kForeverMs) return KeepAlive{true, {}};
   return KeepAlive{false, std::chrono::milliseconds(static_cast<int64_t>(std::llround(seconds * 1000)))};
 }
 
@@ -55,8 +59,11 @@ Result<KeepAlive> parse_keep_alive_text(std::string_view text) {
     else if (unit.empty()) return make_error("missing unit in duration \"%s\"", escape_for_display(s).c_str());
     else return make_error("unknown unit \"%s\" in duration \"%s\"", escape_for_display(unit).c_str(), escape_for_display(s).c_str());
     ms += v * scale;
+    // Go's time.Duration holds at most ~292 years of nanoseconds.
+    if (!(ms <= 9.2e15)) return make_error("invalid duration \"%s\"", escape_for_display(s).c_str());
   }
   if (negative && ms > 0) return KeepAlive{true, {}};
+  if (ms > kForeverMs) return KeepAlive{true, {}};
   return KeepAlive{false, std::chrono::milliseconds(static_cast<int64_t>(std::llround(ms)))};
 }
 

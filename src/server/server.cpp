@@ -18,6 +18,7 @@
 #include "server/access.h"
 #include "server/api.h"
 #include "server/inference.h"
+#include "server/limits.h"
 #include "server/openai_routes.h"
 
 namespace folio {
@@ -39,8 +40,6 @@ struct Server::Impl {
 
 namespace {
 
-constexpr size_t kMaxJsonBody = 32u << 20;
-
 // Request headers a browser may send cross-origin (Ollama's list, with the
 // OpenAI SDK's).
 constexpr const char* kCorsHeaders =
@@ -54,17 +53,14 @@ void send(httplib::Response& res, const api::Reply& r) {
   if (!r.body.is_null()) res.set_content(r.body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json; charset=utf-8");
 }
 
-// Parses the JSON body; a syntax error is a 400 naming the position.
+// Parses the JSON body (server/limits.h); a bad one is a 400.
 bool parse_body(const httplib::Request& req, httplib::Response& res, json* out) {
-  if (req.body.empty()) {
-    *out = json::object();
-    return true;
-  }
-  *out = json::parse(req.body, nullptr, false);
-  if (out->is_discarded() || !out->is_object()) {
-    send(res, api::error(400, "invalid request body: expected a JSON object"));
+  auto j = api::parse_request_json(req.body);
+  if (!j.ok()) {
+    send(res, api::error(400, j.error().message));
     return false;
   }
+  *out = std::move(*j);
   return true;
 }
 
@@ -141,10 +137,21 @@ Server::Server(std::string models_dir, HostPort address, SchedulerConfig cfg, st
         return httplib::Server::HandlerResponse::Handled;
       }
     }
-    if (req.path.rfind("/api/blobs/", 0) == 0 || !req.has_header("Content-Length")) return httplib::Server::HandlerResponse::Unhandled;
+    if (req.path.rfind("/api/blobs/", 0) == 0) return httplib::Server::HandlerResponse::Unhandled;
+    // A chunked body has no size to check before httplib reads it all
+    // into memory: JSON bodies must say their length.
+    if (req.has_header("Transfer-Encoding") &&
+        to_lower(req.get_header_value("Transfer-Encoding")).find("chunked") != std::string::npos) {
+      res.set_header("Connection", "close");
+      send(res, api::error(411, "send the request body with a Content-Length (chunked bodies are taken only by "
+                                "blob uploads)"));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (!req.has_header("Content-Length")) return httplib::Server::HandlerResponse::Unhandled;
     const uint64_t n = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
-    if (n <= kMaxJsonBody) return httplib::Server::HandlerResponse::Unhandled;
-    send(res, api::error(413, "request body too large (" + human_bytes(n) + "; at most " + human_bytes(kMaxJsonBody) + ")"));
+    if (n <= api::kMaxBodyBytes) return httplib::Server::HandlerResponse::Unhandled;
+    res.set_header("Connection", "close");  // the body is not read
+    send(res, api::error(413, "request body too large (" + human_bytes(n) + "; at most " + human_bytes(api::kMaxBodyBytes) + ")"));
     return httplib::Server::HandlerResponse::Handled;
   });
   // An allowed Origin is echoed on every answer (the pre-routing handler

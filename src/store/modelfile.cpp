@@ -25,12 +25,50 @@ bool is_space(char c) { return c == ' ' || c == '\t'; }
 
 Error line_error(int line, const std::string& msg) { return make_error("(line %d): %s", line, msg.c_str()); }
 
-// Quoting as Ollama's Command.String.
+bool is_newline(char c) { return c == '\n' || c == '\r'; }
+
+// The quote mark a value at text[pos] opens: """, " or none.
+std::string_view quote_mark_at(std::string_view text, size_t pos) {
+  const std::string_view rest = text.substr(pos);
+  if (rest.substr(0, 3) == "\"\"\"") return "\"\"\"";
+  if (rest.substr(0, 1) == "\"") return "\"";
+  return "";
+}
+
+// A quoted value opened by mark at text[pos]: it ends at the first closing
+// mark followed by blanks and the end of a line (or of the text). Returns
+// the offset just past the closing mark, npos when the value never ends.
+size_t read_quoted(std::string_view text, size_t pos, std::string_view mark, std::string* value) {
+  for (size_t search = pos + mark.size();;) {
+    const size_t close = text.find(mark, search);
+    if (close == std::string_view::npos) return std::string_view::npos;
+    size_t k = close + mark.size();
+    while (k < text.size() && is_space(text[k])) ++k;
+    if (k >= text.size() || is_newline(text[k])) {
+      *value = std::string(text.substr(pos + mark.size(), close - pos - mark.size()));
+      return close + mark.size();
+    }
+    search = close + 1;
+  }
+}
+
+// A value as the parser will read it back: bare when it can be (Ollama's
+// Command.String quotes only values with newlines or edge spaces), else
+// "..." or """...""", whichever reads back as the value ("""...""" when
+// neither does: such a value cannot come from a Modelfile).
 std::string quote(const std::string& s) {
-  const bool needs = s.find('\n') != std::string::npos || (!s.empty() && (s.front() == ' ' || s.back() == ' '));
+  const auto edge = [](char c) { return c == ' ' || c == '\t'; };
+  const bool needs = s.find_first_of("\r\n") != std::string::npos || (!s.empty() && (edge(s.front()) || edge(s.back()))) ||
+                     (!s.empty() && s.front() == '"');
   if (!needs) return s;
-  if (s.find('"') != std::string::npos) return "\"\"\"" + s + "\"\"\"";
-  return "\"" + s + "\"";
+  // Ollama's choice first (""" when the value has a quote), then the other.
+  const bool has_quote = s.find('"') != std::string::npos;
+  for (std::string_view mark : {has_quote ? "\"\"\"" : "\"", has_quote ? "\"" : "\"\"\""}) {
+    const std::string text = std::string(mark) + s + std::string(mark);
+    std::string back;
+    if (quote_mark_at(text, 0) == mark && read_quoted(text, 0, mark, &back) == text.size() && back == s) return text;
+  }
+  return "\"\"\"" + s + "\"\"\"";
 }
 
 }  // namespace
@@ -54,7 +92,7 @@ std::string Modelfile::to_string() const {
   std::string out;
   for (const auto& c : commands) {
     if (c.name == "model") {
-      out += "FROM " + c.args;
+      out += "FROM " + quote(c.args);
     } else if (c.name == "license" || c.name == "template" || c.name == "system" || c.name == "adapter" ||
                c.name == "requires" || c.name == "renderer" || c.name == "parser" || c.name == "draft") {
       out += to_upper(c.name) + " " + quote(c.args);
@@ -127,25 +165,13 @@ Result<Modelfile> parse_modelfile(std::string_view text) {
     // The value: """...""" or "..." (closing quote followed by the end of
     // the line), else the rest of the line.
     std::string value;
-    const std::string_view rest = text.substr(pos);
-    const std::string quote_mark = rest.substr(0, 3) == "\"\"\"" ? "\"\"\"" : rest.substr(0, 1) == "\"" ? "\"" : "";
+    const std::string_view quote_mark = quote_mark_at(text, pos);
     if (!quote_mark.empty()) {
-      size_t search = pos + quote_mark.size();
-      for (;;) {
-        const size_t close = text.find(quote_mark, search);
-        if (close == std::string_view::npos) {
-          return line_error(start_line, "the quoted value never ends; close it with " + quote_mark);
-        }
-        size_t after = close + quote_mark.size();
-        size_t k = after;
-        while (k < text.size() && is_space(text[k])) ++k;
-        if (k >= text.size() || newline(text[k])) {
-          value = std::string(text.substr(pos + quote_mark.size(), close - pos - quote_mark.size()));
-          while (pos < after) advance();
-          break;
-        }
-        search = close + 1;
+      const size_t after = read_quoted(text, pos, quote_mark, &value);
+      if (after == std::string_view::npos) {
+        return line_error(start_line, "the quoted value never ends; close it with " + std::string(quote_mark));
       }
+      while (pos < after) advance();
     } else {
       while (!at_end() && !newline(text[pos])) value += text[pos++];
       while (!value.empty() && is_space(value.back())) value.pop_back();

@@ -125,5 +125,21 @@ TEST(Modelfile, RoundTripsThroughItsText) {
   EXPECT_NE(text.find("PARAMETER stop <|end|>\n"), std::string::npos) << text;
 }
 
+// Values the fuzzer found printed as text that read back differently: a
+// value starting with a quote printed bare, a FROM spanning lines printed
+// bare, a carriage return or edge tab printed bare.
+TEST(Modelfile, EveryParsedValuePrintsAsTextThatReadsBack) {
+  for (const std::string text :
+       {"FROM x\nTEMPLATE \"\"em }}{{ .Prompt }}\"\"\"\n", "FROM \"model\nname\"\n", "FROM x\nSYSTEM \"a\rb\"\n",
+        "FROM x\nSYSTEM \"\ttabbed\"\n", "FROM x\nSYSTEM \"ends with a quote\"\"\n",
+        "FROM x\nLICENSE \"\"\"has \"\nand \"\"\" inside\"\"\"\n"}) {
+    const Modelfile a = parse_ok(text);
+    const std::string printed = a.to_string();
+    const Modelfile b = parse_ok(printed);
+    ASSERT_EQ(a.commands.size(), b.commands.size()) << printed;
+    for (size_t i = 0; i < a.commands.size(); ++i) EXPECT_EQ(a.commands[i].args, b.commands[i].args) << printed;
+  }
+}
+
 }  // namespace
 }  // namespace folio

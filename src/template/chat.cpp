@@ -19,6 +19,20 @@ Entry field(std::string name, Value v, std::string json_name = "", bool omitempt
   return Entry{std::move(name), std::move(json_name), omitempty, std::move(v)};
 }
 
+// j[key] when j is an object that has it, else null: a request's tools
+// may have any shape, and a missing or odd field renders as Go's zero value.
+const json& member(const json& j, const char* key) {
+  static const json null;
+  if (!j.is_object()) return null;
+  const auto it = j.find(key);
+  return it == j.end() ? null : *it;
+}
+
+std::string text_member(const json& j, const char* key) {
+  const json& v = member(j, key);
+  return v.is_string() ? v.get<std::string>() : "";
+}
+
 Value any_value(const json& j) {
   auto v = value_from_json(j.dump());
   return v.ok() ? *v : Value();
@@ -58,18 +72,18 @@ Value tool_properties(const json& props);
 // api.ToolProperty, with its json tags.
 Value tool_property(const json& p) {
   std::vector<Value> any_of;
-  if (p.contains("anyOf") && p["anyOf"].is_array()) {
+  if (member(p, "anyOf").is_array()) {
     for (const auto& x : p["anyOf"]) any_of.push_back(tool_property(x));
   }
   std::vector<Entry> f;
   f.push_back(field("AnyOf", any_of.empty() ? Value::nil_list() : Value::list(any_of), "anyOf", true));
-  f.push_back(field("Type", property_type(p.value("type", json())), "type", true));
-  f.push_back(field("Items", any_value(p.value("items", json())), "items", true));
-  f.push_back(field("Description", Value::string(p.value("description", json("")).is_string() ? p.value("description", "") : ""),
+  f.push_back(field("Type", property_type(member(p, "type")), "type", true));
+  f.push_back(field("Items", any_value(member(p, "items")), "items", true));
+  f.push_back(field("Description", Value::string(text_member(p, "description")),
                     "description", true));
-  f.push_back(field("Enum", p.contains("enum") ? any_value(p["enum"]) : Value::nil_list(), "enum", true));
-  f.push_back(field("Properties", p.contains("properties") ? tool_properties(p["properties"]) : Value(), "properties", true));
-  f.push_back(field("Required", string_list(p.value("required", json())), "required", true));
+  f.push_back(field("Enum", !member(p, "enum").is_null() ? any_value(p["enum"]) : Value::nil_list(), "enum", true));
+  f.push_back(field("Properties", !member(p, "properties").is_null() ? tool_properties(p["properties"]) : Value(), "properties", true));
+  f.push_back(field("Required", string_list(member(p, "required")), "required", true));
   return Value::structure(std::move(f));
 }
 
@@ -89,23 +103,23 @@ Value tools_value(const std::string& tools_json) {
   if (!tools.is_array()) return Value::nil_list().with_string("null");
   std::vector<Value> out;
   for (const auto& t : tools) {
-    const json fn = t.value("function", json::object());
-    const json params = fn.value("parameters", json::object());
+    const json& fn = member(t, "function");
+    const json& params = member(fn, "parameters");
     std::vector<Entry> pf;
-    pf.push_back(field("Type", Value::string(params.value("type", json("")).is_string() ? params.value("type", "") : ""), "type"));
-    pf.push_back(field("Defs", any_value(params.value("$defs", json())), "$defs", true));
-    pf.push_back(field("Items", any_value(params.value("items", json())), "items", true));
-    pf.push_back(field("Required", string_list(params.value("required", json())), "required", true));
-    pf.push_back(field("Properties", tool_properties(params.value("properties", json())), "properties"));
+    pf.push_back(field("Type", Value::string(text_member(params, "type")), "type"));
+    pf.push_back(field("Defs", any_value(member(params, "$defs")), "$defs", true));
+    pf.push_back(field("Items", any_value(member(params, "items")), "items", true));
+    pf.push_back(field("Required", string_list(member(params, "required")), "required", true));
+    pf.push_back(field("Properties", tool_properties(member(params, "properties")), "properties"));
     std::vector<Entry> ff;
-    ff.push_back(field("Name", Value::string(fn.value("name", json("")).is_string() ? fn.value("name", "") : ""), "name"));
+    ff.push_back(field("Name", Value::string(text_member(fn, "name")), "name"));
     ff.push_back(field("Description",
-                       Value::string(fn.value("description", json("")).is_string() ? fn.value("description", "") : ""),
+                       Value::string(text_member(fn, "description")),
                        "description"));
     ff.push_back(field("Parameters", Value::structure(std::move(pf)), "parameters"));
     std::vector<Entry> tf;
-    tf.push_back(field("Type", Value::string(t.value("type", json("")).is_string() ? t.value("type", "") : ""), "type"));
-    tf.push_back(field("Items", any_value(t.value("items", json())), "items", true));
+    tf.push_back(field("Type", Value::string(text_member(t, "type")), "type"));
+    tf.push_back(field("Items", any_value(member(t, "items")), "items", true));
     tf.push_back(field("Function", Value::structure(std::move(ff)), "function"));
     Value tool = Value::structure(std::move(tf));
     out.push_back(tool.with_string(tool.json()));

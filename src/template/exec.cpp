@@ -13,6 +13,9 @@ namespace {
 using Kind = Value::Kind;
 
 constexpr size_t kMaxOutput = 64u << 20;
+// Nodes walked (range iterations included): a template from a request
+// cannot keep the server busy ({{range 1000000000}}{{end}}).
+constexpr uint64_t kMaxSteps = 10'000'000;
 
 enum class Flow { kNormal, kBreak, kContinue };
 
@@ -171,6 +174,10 @@ class Executor {
 
  private:
   Result<Flow> walk(const Value& dot, const Node& n) {
+    if (++steps_ > kMaxSteps) {
+      return make_error("line %d: template takes more than %llu steps to render", n.line,
+                        static_cast<unsigned long long>(kMaxSteps));
+    }
     switch (n.type) {
       case Node::Type::kList:
         for (const NodePtr& c : n.nodes) {
@@ -488,6 +495,7 @@ class Executor {
 
   const Value& root_;
   std::string out_;
+  uint64_t steps_ = 0;
   std::vector<std::pair<std::string, Value>> vars_;
 };
 
@@ -526,6 +534,16 @@ std::string go_sprintf(const std::string& f, const std::vector<Value>& args) {
     }
     const char verb = f[j];
     i = j;
+    // Go refuses widths and precisions past 1e6 (fmt's tooLarge).
+    if (width.size() > 7 || (!width.empty() && std::stoul(width) > 1000000)) {
+      out += "%!(BADWIDTH)";
+      width.clear();
+    }
+    if (prec.size() > 7 || (!prec.empty() && std::stoul(prec) > 1000000)) {
+      out += "%!(BADPREC)";
+      prec.clear();
+      has_prec = false;
+    }
     if (next >= args.size()) {
       out += std::string("%!") + verb + "(MISSING)";
       continue;

@@ -342,8 +342,19 @@ class Parser {
     }
   }
 
+  // Nesting is bounded (a request may carry its own template, and parsing
+  // and execution recurse): as Go's max expression depth, smaller.
+  static constexpr int kMaxDepth = 100;
+  struct Nest {
+    int& depth;
+    explicit Nest(int& d) : depth(++d) {}
+    ~Nest() { --depth; }
+  };
+
   // if / range / with: pipeline, list, optional else list (or else-if chain).
   Result<NodePtr> branch(const std::string& word, int line) {
+    Nest nest(depth_);
+    if (depth_ > kMaxDepth) return make_error("line %d: blocks nest deeper than %d levels", line, kMaxDepth);
     const Node::Type type = word == "if" ? Node::Type::kIf : word == "range" ? Node::Type::kRange : Node::Type::kWith;
     NodePtr n = make(type, line);
     FOLIO_ASSIGN_OR_RETURN(Token first, token());
@@ -462,6 +473,8 @@ class Parser {
         break;
       }
       case Token::Kind::kLParen: {
+        Nest nest(depth_);
+        if (depth_ > kMaxDepth) return make_error("line %d: max expression depth exceeded (%d)", t->line, kMaxDepth);
         FOLIO_ASSIGN_OR_RETURN(Token first, token());
         FOLIO_ASSIGN_OR_RETURN(n, pipeline(first, Token::Kind::kRParen, false));
         break;
@@ -566,6 +579,7 @@ class Parser {
   int stop_line_ = 0;
   std::string stop_word_;
   int range_depth_ = 0;
+  int depth_ = 0;  // blocks and parentheses open (bounded: the parser and executor recurse)
   std::vector<std::string> vars_;  // declared variables (Go checks at parse time)
 };
 

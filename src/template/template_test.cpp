@@ -95,6 +95,23 @@ TEST(GoTemplate, Functions) {
   EXPECT_EQ(render("{{ currentDate }}").size(), 10u);
 }
 
+// A request can carry its own template: nesting, work and widths are
+// bounded (found by the template fuzzer: 800 parentheses overflowed the
+// parser's stack).
+TEST(GoTemplate, NestingStepsAndWidthsAreBounded) {
+  EXPECT_EQ(render("{{ " + std::string(100, '(') + "1" + std::string(100, ')') + " }}"), "1");
+  EXPECT_EQ(render("{{ " + std::string(101, '(') + "1" + std::string(101, ')') + " }}"),
+            "PARSE ERROR: line 1: max expression depth exceeded (100)");
+  std::string blocks;
+  for (int i = 0; i < 101; ++i) blocks += "{{ if 1 }}";
+  for (int i = 0; i < 101; ++i) blocks += "{{ end }}";
+  EXPECT_EQ(render(blocks), "PARSE ERROR: line 1: blocks nest deeper than 100 levels");
+  EXPECT_EQ(render("{{ range 1000000000 }}{{ end }}"), "EXEC ERROR: line 1: template takes more than 10000000 steps to render");
+  EXPECT_EQ(render("{{ range 3 }}{{ . }}{{ end }}"), "012");
+  EXPECT_EQ(render("{{ printf \"%99999999d|%.99999999s|%5d\" 1 \"x\" 2 }}"), "%!(BADWIDTH)1|%!(BADPREC)x|    2");
+  EXPECT_EQ(render("{{ printf \"%999999999999999999999d\" 1 }}"), "%!(BADWIDTH)1");
+}
+
 TEST(GoTemplate, ErrorsNameTheLine) {
   EXPECT_EQ(render("{{ .Prompt "), "PARSE ERROR: line 1: unclosed action");
   EXPECT_EQ(render("a\n{{ end }}"), "PARSE ERROR: line 2: unexpected {{end}}");

@@ -8,6 +8,7 @@
 #include "tensor/blocks.h"
 #include "tensor/fp16.h"
 #include "tensor/quant_ref.h"
+#include "tensor/quant_search.h"
 
 namespace folio::ref {
 
@@ -99,8 +100,8 @@ void quantize_q4_0(const float* x, void* dst, int64_t n) {
     BlockQ4_0 b;
     b.d = f32_to_fp16(d);
     for (int j = 0; j < kQK / 2; ++j) {
-      const int q0 = std::min(15, static_cast<int>(static_cast<int8_t>(x[j] * id + 8.5f)));
-      const int q1 = std::min(15, static_cast<int>(static_cast<int8_t>(x[j + kQK / 2] * id + 8.5f)));
+      const int q0 = std::min(15, static_cast<int>(sat_i8(x[j] * id + 8.5f)));
+      const int q1 = std::min(15, static_cast<int>(sat_i8(x[j + kQK / 2] * id + 8.5f)));
       b.qs[j] = static_cast<uint8_t>(q0 | (q1 << 4));
     }
     store(dst, i, b);
@@ -129,8 +130,8 @@ void quantize_q4_1(const float* x, void* dst, int64_t n) {
     b.d = f32_to_fp16(d);
     b.m = f32_to_fp16(lo);
     for (int j = 0; j < kQK / 2; ++j) {
-      const int q0 = std::min(15, static_cast<int>(static_cast<int8_t>((x[j] - lo) * id + 0.5f)));
-      const int q1 = std::min(15, static_cast<int>(static_cast<int8_t>((x[j + kQK / 2] - lo) * id + 0.5f)));
+      const int q0 = std::min(15, static_cast<int>(sat_i8((x[j] - lo) * id + 0.5f)));
+      const int q1 = std::min(15, static_cast<int>(sat_i8((x[j + kQK / 2] - lo) * id + 0.5f)));
       b.qs[j] = static_cast<uint8_t>(q0 | (q1 << 4));
     }
     store(dst, i, b);
@@ -157,8 +158,8 @@ void quantize_q5_0(const float* x, void* dst, int64_t n) {
     b.d = f32_to_fp16(d);
     uint32_t qh = 0;
     for (int j = 0; j < kQK / 2; ++j) {
-      const int q0 = std::min(31, static_cast<int>(static_cast<int8_t>(x[j] * id + 16.5f)));
-      const int q1 = std::min(31, static_cast<int>(static_cast<int8_t>(x[j + kQK / 2] * id + 16.5f)));
+      const int q0 = std::min(31, static_cast<int>(sat_i8(x[j] * id + 16.5f)));
+      const int q1 = std::min(31, static_cast<int>(sat_i8(x[j + kQK / 2] * id + 16.5f)));
       b.qs[j] = static_cast<uint8_t>((q0 & 0xF) | ((q1 & 0xF) << 4));
       qh |= static_cast<uint32_t>((q0 >> 4) & 1) << j;
       qh |= static_cast<uint32_t>((q1 >> 4) & 1) << (j + kQK / 2);
@@ -228,7 +229,7 @@ void quantize_q8_0(const float* x, void* dst, int64_t n) {
     const float id = d != 0 ? 1.0f / d : 0.0f;
     BlockQ8_0 b;
     b.d = f32_to_fp16(d);
-    for (int j = 0; j < kQK; ++j) b.qs[j] = static_cast<int8_t>(std::roundf(x[j] * id));
+    for (int j = 0; j < kQK; ++j) b.qs[j] = sat_i8(std::roundf(x[j] * id));
     store(dst, i, b);
   }
 }
@@ -252,7 +253,7 @@ void quantize_q8_1(const float* x, void* dst, int64_t n) {
     b.d = f32_to_fp16(d);
     int sum = 0;
     for (int j = 0; j < kQK; ++j) {
-      b.qs[j] = static_cast<int8_t>(std::roundf(x[j] * id));
+      b.qs[j] = sat_i8(std::roundf(x[j] * id));
       sum += b.qs[j];
     }
     b.s = f32_to_fp16(static_cast<float>(sum) * d);

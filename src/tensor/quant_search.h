@@ -22,6 +22,15 @@ inline int round_even(float v) {
   return (bits & 0x007fffff) - 0x00400000;
 }
 
+// A float cast to int8 (truncating, as C's cast), defined for every input:
+// NaN is 0 and values outside the int8 range saturate. A model with NaN or
+// huge values must not make quantization (of weights or activations)
+// undefined behaviour; callers round first as their reference does.
+inline int8_t sat_i8(float v) {
+  if (!(v == v)) return 0;
+  return static_cast<int8_t>(std::fmin(std::fmax(v, -128.f), 127.f));
+}
+
 // Symmetric fit x ~= scale * (L - nmax), L in [0, 2*nmax), with weights w:
 // starts from the max-magnitude scale and tries 18 nearby scales, keeping
 // the best weighted least-squares one. Returns the scale (0 for an all-zero

@@ -11,8 +11,12 @@
 #include "tensor/blocks.h"
 #include "tensor/fp16.h"
 
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c")
+#endif
 #include <immintrin.h>
 
 namespace folio::avx2 {
@@ -409,4 +413,8 @@ void quantize_act_q8_0(const float* x, void* dst, int64_t n) {
 
 }  // namespace folio::avx2
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif

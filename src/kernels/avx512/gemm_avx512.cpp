@@ -18,8 +18,12 @@
 #include "kernels/avx512/gemm_avx512.h"
 #include "tensor/blocks.h"
 
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma,f16c"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma,f16c")
+#endif
 // GCC 12's AVX-512 headers start some conversions from _mm512_undefined_*
 // values and warn about them as uninitialized; nothing of ours is.
 #pragma GCC diagnostic push
@@ -880,4 +884,8 @@ FOLIO_TILE_DEF(tile_f32_f32, FloatTile<FloatFmt::kF32>)
 }  // namespace folio::avx512
 
 #pragma GCC diagnostic pop
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif

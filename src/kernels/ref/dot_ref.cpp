@@ -8,6 +8,7 @@
 #include "tensor/blocks.h"
 #include "tensor/convert.h"
 #include "tensor/fp16.h"
+#include "tensor/quant_search.h"
 
 namespace folio {
 
@@ -36,7 +37,7 @@ void act_q8_0(const float* x, void* dst, int64_t n) {
     const float id = amax != 0 ? 127.f / amax : 0.f;
     BlockQ8_0 b;
     b.d = f32_to_fp16(amax / 127.f);
-    for (int j = 0; j < kQK; ++j) b.qs[j] = static_cast<int8_t>(std::nearbyint(x[j] * id));
+    for (int j = 0; j < kQK; ++j) b.qs[j] = sat_i8(std::nearbyint(x[j] * id));
     std::memcpy(static_cast<uint8_t*>(dst) + i * sizeof b, &b, sizeof b);
   }
 }
@@ -52,7 +53,7 @@ void act_q8_1(const float* x, void* dst, int64_t n) {
     b.d = f32_to_fp16(d);
     int sum = 0;
     for (int j = 0; j < kQK; ++j) {
-      b.qs[j] = static_cast<int8_t>(std::nearbyint(x[j] * id));
+      b.qs[j] = sat_i8(std::nearbyint(x[j] * id));
       sum += b.qs[j];
     }
     b.s = f32_to_fp16(d * static_cast<float>(sum));
