@@ -16,6 +16,8 @@ packages=(
   libedit-dev           # line editing and history in the interactive `folio run`
   libgtest-dev libgmock-dev   # unit tests
   clang libclang-rt-14-dev    # libFuzzer harnesses (fuzz/), run briefly by make test
+  docker-registry       # a real OCI registry on loopback for the pull/push tests
+  ca-certificates       # the system CA store for https registries
   libbenchmark-dev      # kernel microbenchmarks
   ccache                # faster rebuilds on 2 cores
 )

@@ -496,12 +496,10 @@ int run_named_model(const ChatArgs& a) {
   auto conn = connect();
   if (!conn.ok()) return fail(conn.error().message);
   ApiClient& c = *conn->client;
-  // The model must exist (Ollama would pull it; folio asks to create it).
+  // A model the store lacks is pulled first, as Ollama does.
   if (auto r = c.call("POST", "/api/show", {{"model", a.model}}); !r.ok()) {
-    if (r.error().message.find("not found") != std::string::npos) {
-      return fail("model '" + a.model + "' not found; create it with `folio create` first (see `folio list`)");
-    }
-    return fail(r.error().message);
+    if (r.error().message.find("not found") == std::string::npos) return fail(r.error().message);
+    if (auto p = transfer(c, "/api/pull", a.model, false); !p.ok()) return fail(p.error().message);
   }
   if (!a.prompt.empty() || !isatty(STDIN_FILENO)) return one_shot(c, a, *options);
   // Load first, as Ollama does, so the first answer does not wait.

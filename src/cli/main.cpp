@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   folio::cli::add_plan(app, &exit_code);
   folio::cli::add_serve(app, &exit_code);
   folio::cli::add_model_commands(app, &exit_code);
+  folio::cli::add_registry_commands(app, &exit_code);
   folio::cli::add_ps_commands(app, &exit_code);
   folio::cli::add_tokenize(app, &exit_code);
   folio::cli::add_detokenize(app, &exit_code);

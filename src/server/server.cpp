@@ -20,6 +20,7 @@
 #include "server/inference.h"
 #include "server/limits.h"
 #include "server/openai_routes.h"
+#include "server/registry_routes.h"
 
 namespace folio {
 
@@ -275,6 +276,7 @@ Server::Server(std::string models_dir, HostPort address, SchedulerConfig cfg, st
     if (parse_body(req, res, &body)) send(res, api::embeddings(s->store, s->sched, body));
   });
   add_openai_routes(h, s->store, s->sched);
+  add_registry_routes(h, s->store, s->write_mu);
   h.Get("/api/ps", [s](const httplib::Request&, httplib::Response& res) { send(res, api::ps(s->store, s->sched)); });
   h.Post("/api/create", [s](const httplib::Request& req, httplib::Response& res) {
     json body;

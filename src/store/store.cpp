@@ -262,15 +262,29 @@ std::vector<StoredModel> Store::list() const {
   return out;
 }
 
-Result<void> Store::put_manifest(const ModelName& name, const Manifest& m) {
-  for (const Layer* l : [&] {
-         std::vector<const Layer*> all{&m.config};
-         for (const Layer& x : m.layers) all.push_back(&x);
-         return all;
-       }()) {
-    if (!has_blob(l->digest)) return make_error("blob %s is missing from the store", l->digest.c_str());
+// Every blob a manifest names is in the store.
+static Result<void> blobs_present(const Store& store, const Manifest& m) {
+  std::vector<const Layer*> all{&m.config};
+  for (const Layer& x : m.layers) all.push_back(&x);
+  for (const Layer* l : all) {
+    if (!store.has_blob(l->digest)) return make_error("blob %s is missing from the store", l->digest.c_str());
   }
+  return {};
+}
+
+Result<void> Store::put_manifest(const ModelName& name, const Manifest& m) {
+  FOLIO_TRY(blobs_present(*this, m));
   return put_manifest_bytes(name, m.to_json());
+}
+
+Result<void> Store::put_manifest_raw(const ModelName& name, const std::string& bytes) {
+  FOLIO_ASSIGN_OR_RETURN(Manifest m, Manifest::parse(bytes));
+  FOLIO_TRY(blobs_present(*this, m));
+  return put_manifest_bytes(name, bytes);
+}
+
+Result<std::string> Store::manifest_bytes(const StoredModel& m) const {
+  return read_all(manifests_dir() + "/" + m.name.manifest_path(), kMaxManifest);
 }
 
 Result<void> Store::put_manifest_bytes(const ModelName& name, const std::string& bytes) {

@@ -77,6 +77,11 @@ class Store {
   std::vector<StoredModel> list() const;
   // Writes (replaces) the manifest of name; every blob it names must exist.
   Result<void> put_manifest(const ModelName& name, const Manifest& m);
+  // The same for a manifest's bytes as a registry sent them (kept byte for
+  // byte, so its digest is the registry's); they must parse as a manifest.
+  Result<void> put_manifest_raw(const ModelName& name, const std::string& bytes);
+  // The bytes of a stored model's manifest file (what push sends).
+  Result<std::string> manifest_bytes(const StoredModel& m) const;
   // Deletes a model and the blobs no other manifest uses.
   Result<void> remove(const ModelName& name);
   // Deletes every blob no manifest names (uploads of a create that failed,
