@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "base/sha256.h"
+#include "fake_registry.h"
 #include "test_util.h"
 
 namespace folio {
@@ -236,6 +237,23 @@ TEST(CrashSafety, KilledDuringBlobUpload) {
     httplib::Client c("127.0.0.1", port);
     c.Post(("/api/blobs/sha256:" + sha256_hex(bytes)).c_str(), bytes, "application/octet-stream");
   });
+}
+
+TEST(CrashSafety, KilledDuringPull) {
+  testing::FakeRegistry registry;
+  const auto pull_op = [&registry](int port, int) { post(port, "/api/pull", {{"model", registry.name()}}); };
+  kill_during("pull", pull_op);
+  kill_at("pulling", pull_op);          // parts of the model written
+  kill_at("pulled", pull_op);           // a blob verified, not named
+  kill_at("manifest-written", pull_op);  // every blob in, the manifest not named
+  // After all that, a pull completes and the model runs.
+  TempDir dir;
+  {
+    ServerProcess server(dir.path());
+    ASSERT_TRUE(server.ready());
+    EXPECT_EQ(post(server.port(), "/api/pull", {{"model", registry.name()}, {"stream", false}})["status"], 200);
+  }
+  expect_store_sound(dir.path(), "after a pull");
 }
 
 TEST(CrashSafety, ConcurrentCreateAndDeleteOfOneName) {

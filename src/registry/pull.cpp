@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "base/failpoint.h"
 #include "base/fs.h"
 #include "base/sha256.h"
 #include "base/strings.h"
@@ -160,6 +161,7 @@ Result<void> fetch_blob(RegistryClient& client, Store& store, const Layer& layer
                                n = static_cast<size_t>(std::min<uint64_t>(n, p.offset + p.size - at));
                                if (::pwrite(f.fd, data, n, static_cast<off_t>(at)) != static_cast<ssize_t>(n)) return false;
                                p.done += n;
+                               failpoint("pulling");  // some of a blob written
                                if ((since_save += n) >= kSaveEvery) {
                                  since_save = 0;
                                  std::lock_guard<std::mutex> lock(mu);
@@ -224,6 +226,7 @@ Result<void> fetch_blob(RegistryClient& client, Store& store, const Layer& layer
     return make_error("digest mismatch: %s from the registry hashes to sha256:%s; nothing was kept, pull again",
                       layer.digest.c_str(), hex.c_str());
   }
+  failpoint("pulled");  // verified, not yet named
   if (::rename(partial.c_str(), final_path.c_str()) != 0) {
     return make_error("cannot name %s: %s", final_path.c_str(), std::strerror(errno));
   }
