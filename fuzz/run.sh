@@ -37,13 +37,13 @@ run_one() {
   fi
 }
 
-pids=()
 for t in "${targets[@]}"; do
   [[ -x "$build/${t}_fuzz" ]] || { echo "fuzz: no $build/${t}_fuzz (build with make fuzz-build)" >&2; exit 1; }
+done
+for t in "${targets[@]}"; do
+  # two at a time (the machine's two cores): a new one when either ends
+  while (($(jobs -rp | wc -l) >= 2)); do wait -n || true; done
   run_one "$t" &
-  pids+=($!)
-  # two at a time (the machine's two cores)
-  if ((${#pids[@]} == 2)); then wait "${pids[0]}"; pids=("${pids[1]}"); fi
 done
 wait
 

@@ -1,5 +1,8 @@
 #include "template/parse.h"
 
+#include <cerrno>
+#include <cmath>
+
 #include <cctype>
 #include <cstdlib>
 #include <functional>
@@ -526,8 +529,9 @@ class Parser {
       if (c != '_') s += c;
     }
     char* end = nullptr;
+    errno = 0;
     const long long i = std::strtoll(s.c_str(), &end, 0);
-    if (*end == '\0' && !s.empty()) {
+    if (*end == '\0' && !s.empty() && errno != ERANGE) {
       n->is_int = true;
       n->i = i;
       n->f = static_cast<double>(i);
@@ -535,6 +539,7 @@ class Parser {
     }
     const double f = std::strtod(s.c_str(), &end);
     if (*end != '\0' || s.empty()) return make_error("line %d: bad number syntax: %s", t.line, t.text.c_str());
+    if (!std::isfinite(f)) return make_error("line %d: number out of range: %s", t.line, t.text.c_str());
     n->f = f;
     return n;
   }

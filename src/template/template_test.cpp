@@ -110,6 +110,10 @@ TEST(GoTemplate, NestingStepsAndWidthsAreBounded) {
   EXPECT_EQ(render("{{ range 3 }}{{ . }}{{ end }}"), "012");
   EXPECT_EQ(render("{{ printf \"%99999999d|%.99999999s|%5d\" 1 \"x\" 2 }}"), "%!(BADWIDTH)1|%!(BADPREC)x|    2");
   EXPECT_EQ(render("{{ printf \"%999999999999999999999d\" 1 }}"), "%!(BADWIDTH)1");
+  // Number literals past float64 are refused (the fuzzer's .66E666...);
+  // past int64 they are floats, as in Go.
+  EXPECT_EQ(render("{{ 1e999 }}"), "PARSE ERROR: line 1: number out of range: 1e999");
+  EXPECT_EQ(render("{{ 99999999999999999999 }}"), "1e+20");
 }
 
 TEST(GoTemplate, ErrorsNameTheLine) {

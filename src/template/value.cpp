@@ -32,6 +32,8 @@ void shortest_digits(double f, std::string* digits, int* exp10) {
 // Formats the shortest digits either plainly or as d.ddde±XX.
 std::string format_float(double f, bool exponent, int min_exp_digits) {
   if (f == 0) return std::signbit(f) ? "-0" : "0";
+  if (std::isnan(f)) return "NaN";  // as Go prints them
+  if (std::isinf(f)) return f > 0 ? "+Inf" : "-Inf";
   std::string digits;
   int exp10 = 0;
   shortest_digits(std::fabs(f), &digits, &exp10);
