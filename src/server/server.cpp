@@ -109,6 +109,9 @@ Server::Server(std::string models_dir, HostPort address, SchedulerConfig cfg, st
   const size_t threads = 16 + static_cast<size_t>(std::min(cfg.max_queue, 112)) +
                          static_cast<size_t>(cfg.max_loaded) * static_cast<size_t>(cfg.num_parallel);
   h.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // Replies go out at once (as Go's servers do): with Nagle's algorithm a
+  // small reply waited on the client's delayed ACK, ~40 ms per request.
+  h.set_tcp_nodelay(true);
   h.set_payload_max_length(uint64_t{1} << 40);  // blobs are large; other bodies are bounded below
   // Host (DNS-rebinding guard) and Origin (CORS) checks first, as Ollama's
   // middleware does (server/access.h); a CORS preflight is answered here.
