@@ -1,20 +1,19 @@
 # Front end for the CMake build. `make` builds build/folio.
 #   make run    install missing packages, build, run the demo on the bundled model
-#   make test   install missing packages, build, run the tests (plain and ASan+UBSan)
-#               and each libFuzzer harness briefly (FUZZ_TEST_SECONDS)
-#   make fuzz   build the libFuzzer harnesses (clang) and run each FUZZ_SECONDS
+#   make test   install missing packages, build, run the tests (plain, and ASan+UBSan
+#               built by clang) and each libFuzzer harness briefly (FUZZ_TEST_SECONDS)
+#   make fuzz   run each libFuzzer harness (built in build-asan) for FUZZ_SECONDS
 #   make bench  build and run the benchmarks under bench/
 #   make test-tsan  the concurrency tests (batcher, scheduler, thread pool,
 #               server and inference) under ThreadSanitizer (not in make test)
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
-FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 600
 FUZZ_TEST_SECONDS ?= 15
 CMAKE_GEN  ?= -G Ninja
 
-.PHONY: all build deps js-deps run test test-release test-asan test-tsan test-fuzz fuzz fuzz-build bench clean
+.PHONY: all build deps js-deps run test test-release asan-build test-asan test-tsan test-fuzz fuzz fuzz-build bench clean
 
 all: build
 
@@ -41,10 +40,15 @@ $(JS_STAMP): tests/js/package.json tests/js/package-lock.json
 test-release: build js-deps
 	@cd $(BUILD) && ctest --output-on-failure --no-tests=error
 
-test-asan: deps js-deps
-	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DFOLIO_SANITIZE=ON \
-		-DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" >/dev/null
+# The ASan+UBSan tree is built by clang with libFuzzer's coverage
+# instrumentation: it runs the test suite and holds the fuzz targets (one
+# build for both keeps make test within its time).
+asan-build: deps
+	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
+		-DFOLIO_SANITIZE=ON -DFOLIO_FUZZ=ON -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" >/dev/null
 	@cmake --build $(ASAN_BUILD)
+
+test-asan: asan-build js-deps
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure --no-tests=error
 
@@ -56,21 +60,18 @@ test-tsan: deps js-deps
 	@cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/tests/tsan.supp" \
 		./folio_tests --gtest_filter='$(TSAN_TESTS)'
 
-# libFuzzer harnesses (fuzz/README.md): clang, ASan+UBSan, no test suite.
-fuzz-build: deps
-	@cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
-		-DFOLIO_FUZZ=ON -DFOLIO_TESTS=OFF -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" >/dev/null
-	@cmake --build $(FUZZ_BUILD)
+# libFuzzer harnesses (fuzz/README.md), built in the ASan tree.
+fuzz-build: asan-build
 
-fuzz: fuzz-build
-	@fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+fuzz: asan-build
+	@fuzz/run.sh $(ASAN_BUILD) $(FUZZ_SECONDS)
 
 # A fixed seed: the same inputs on every run (a new finding is a make fuzz matter).
-test-fuzz: fuzz-build
-	@FUZZ_SEED=1 fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TEST_SECONDS)
+test-fuzz: asan-build
+	@FUZZ_SEED=1 fuzz/run.sh $(ASAN_BUILD) $(FUZZ_TEST_SECONDS)
 
 bench: build
 	@bench/run.sh $(BUILD)/folio
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)

@@ -87,7 +87,8 @@ void expect_store_sound(const std::string& dir, const std::string& when) {
   auto tags = c.Get("/api/tags");
   ASSERT_TRUE(tags);
   ASSERT_EQ(tags->status, 200) << tags->body;
-  for (const json& m : json::parse(tags->body)["models"]) {
+  const json listed = json::parse(tags->body);
+  for (const json& m : listed["models"]) {
     const std::string name = m["name"];
     auto show = c.Post("/api/show", json{{"model", name}}.dump(), "application/json");
     ASSERT_TRUE(show);

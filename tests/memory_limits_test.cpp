@@ -16,6 +16,7 @@
 #include "engine/loader.h"
 #include "memory/model_file.h"
 #include "synth/synth.h"
+#include "sanitizers.h"
 #include "test_util.h"
 
 namespace folio {
@@ -191,7 +192,7 @@ TEST(MemoryLimits, MlockBeyondALoweredRlimitIsRefused) {
   EXPECT_NE(r.err.find("ulimit -l"), std::string::npos) << r.err;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(FOLIO_ASAN)
 #define FOLIO_SKIP_UNDER_ASAN() GTEST_SKIP() << "the ASan build's RSS includes its shadow memory"
 #else
 #define FOLIO_SKIP_UNDER_ASAN() (void)0

@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <fcntl.h>
 #include <signal.h>
@@ -21,6 +24,7 @@
 #include <thread>
 
 #include "base/sha256.h"
+#include "registry/client.h"
 #include "registry/pull.h"
 #include "registry/target.h"
 #include "store/manifest.h"
@@ -61,6 +65,54 @@ TEST(Registry, NamesResolveAsOllamasDo) {
   EXPECT_EQ(t.uploads_path(), "/v2/library/llama3.2/blobs/uploads/");
   EXPECT_TRUE(is_loopback_host("[::1]:5000"));
   EXPECT_FALSE(is_loopback_host("127example.com"));
+}
+
+// A self-signed certificate for 127.0.0.1 (no CA of the system signed it).
+void write_self_signed(const std::string& cert_path, const std::string& key_path) {
+  EVP_PKEY* key = EVP_RSA_gen(2048);
+  X509* x = X509_new();
+  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+  X509_gmtime_adj(X509_getm_notBefore(x), 0);
+  X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+  X509_set_pubkey(x, key);
+  X509_NAME* name = X509_get_subject_name(x);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+  X509_set_issuer_name(x, name);
+  X509_sign(x, key, EVP_sha256());
+  FILE* f = std::fopen(cert_path.c_str(), "w");
+  PEM_write_X509(f, x);
+  std::fclose(f);
+  f = std::fopen(key_path.c_str(), "w");
+  PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr);
+  std::fclose(f);
+  X509_free(x);
+  EVP_PKEY_free(key);
+}
+
+// https is checked against the system's CAs: a registry whose certificate
+// none of them signed is refused before any byte of a model is read.
+TEST(Registry, AnHttpsRegistryWithAnUntrustedCertificateIsRefused) {
+  TempDir dir;
+  write_self_signed(dir.file("cert.pem"), dir.file("key.pem"));
+  httplib::SSLServer https(dir.file("cert.pem").c_str(), dir.file("key.pem").c_str());
+  ASSERT_TRUE(https.is_valid());
+  bool served = false;
+  https.Get("/v2/test/m/manifests/v1", [&](const httplib::Request&, httplib::Response& res) {
+    served = true;
+    res.set_content("{}", kMediaManifest);
+  });
+  const int port = https.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { https.listen_after_bind(); });
+  RegistryClient client({"https", "127.0.0.1:" + std::to_string(port), "test/m", "v1"});
+  auto r = client.request("GET", client.target().manifest_path());
+  https.stop();
+  t.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("cannot reach the registry at https://127.0.0.1:" + std::to_string(port)),
+            std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("its TLS certificate is not signed by a CA this system trusts"), std::string::npos)
+      << r.error().message;
+  EXPECT_FALSE(served);
 }
 
 // Debian's docker-registry (distribution 2.8) on a free loopback port.

@@ -9,6 +9,7 @@
 #include "memory/model_file.h"
 #include "memory/proc_status.h"
 #include "synth/synth.h"
+#include "sanitizers.h"
 #include "test_util.h"
 
 namespace folio {
@@ -108,7 +109,7 @@ TEST(MappedFile, LockKeepsPagesResident) {
     return;
   }
   EXPECT_TRUE(m->locked());
-#if !defined(__SANITIZE_ADDRESS__)  // ASan turns mlock into a no-op
+#if !defined(FOLIO_ASAN)  // ASan turns mlock into a no-op
   EXPECT_GE(read_proc_memory().vm_lck, 1u << 20);
 #endif
 }
@@ -139,7 +140,7 @@ uint64_t touch_all(const ModelFile& m) {
   return sum;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(FOLIO_ASAN)
 #define FOLIO_SKIP_UNDER_ASAN() GTEST_SKIP() << "ASan's shadow memory distorts RssAnon"
 #else
 #define FOLIO_SKIP_UNDER_ASAN() (void)0

@@ -38,7 +38,20 @@ RegistryResponse from(const httplib::Response& res) {
 }
 
 Error unreachable(const std::string& origin, httplib::Error e) {
-  return make_error("cannot reach the registry at %s: %s", origin.c_str(), httplib::to_string(e).c_str());
+  std::string why;
+  switch (e) {
+    case httplib::Error::Connection: why = "cannot connect (is it running, is the address right?)"; break;
+    case httplib::Error::ConnectionTimeout: why = "timed out connecting"; break;
+    case httplib::Error::Read: why = "the connection dropped while reading"; break;
+    case httplib::Error::Write: why = "the connection dropped while writing"; break;
+    case httplib::Error::SSLConnection: why = "the TLS handshake failed"; break;
+    case httplib::Error::SSLServerVerification:
+      why = "its TLS certificate is not signed by a CA this system trusts (use --insecure only for an http registry)";
+      break;
+    case httplib::Error::ExceedRedirectCount: why = "too many redirects"; break;
+    default: why = httplib::to_string(e);
+  }
+  return make_error("cannot reach the registry at %s: %s", origin.c_str(), why.c_str());
 }
 
 // key="value" pairs of a WWW-Authenticate challenge.

@@ -387,7 +387,7 @@ size_t Store::remove_stale_temporaries() const {
   size_t removed = 0;
   std::error_code ec;
   namespace fs = std::filesystem;
-  for (const std::string top : {blobs_dir(), manifests_dir()}) {
+  for (const std::string& top : {blobs_dir(), manifests_dir()}) {
     if (!fs::is_directory(top, ec)) continue;
     for (auto it = fs::recursive_directory_iterator(top, fs::directory_options::skip_permission_denied, ec);
          it != fs::recursive_directory_iterator(); it.increment(ec)) {

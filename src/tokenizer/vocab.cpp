@@ -48,7 +48,7 @@ void read_id(const gguf::File& meta, const char* key, int64_t n_vocab, int32_t* 
 // llama_vocab::impl::load end-of-turn detection).
 void detect_eog(Vocab& v) {
   static const char* const kEot[] = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<EOT>",
-                                     "<\xEF\xBD\x9C" "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>"};
+                                     "<\xEF\xBD\x9C\x65nd\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>"};
   if (v.eot < 0) {
     for (const char* t : kEot) {
       if (int32_t id = v.find(t); id >= 0) {

@@ -17,7 +17,9 @@
 // GCC 12's AVX-512 headers start some conversions from _mm512_undefined_*
 // values and warn about them as uninitialized; nothing of ours is.
 #pragma GCC diagnostic push
+#ifndef __clang__
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
