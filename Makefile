@@ -52,7 +52,7 @@ test-asan: asan-build js-deps
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure --no-tests=error
 
-TSAN_TESTS = Batcher*:Scheduler*:ThreadPool*:Matmul*:Server*:Inference*:OpenAI*:JsClients*
+TSAN_TESTS = Batcher*:Scheduler*:ThreadPool*:Matmul*:Server*:Inference*:OpenAI*:JsClients*:Registry*
 test-tsan: deps js-deps
 	@cmake -S . -B $(TSAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DFOLIO_TSAN=ON \
 		-DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" >/dev/null
