@@ -32,13 +32,6 @@ using testing::ServerProcess;
 using testing::TempDir;
 namespace fs = std::filesystem;
 
-std::string bundled() { return std::string(FOLIO_MODELS_DIR) + "/stories260K.gguf"; }
-
-std::string bundled_bytes() {
-  const std::vector<uint8_t> b = testing::read_file(bundled());
-  return std::string(b.begin(), b.end());
-}
-
 // A pid no process has (a child that already exited).
 int dead_pid() {
   const pid_t pid = ::fork();
@@ -106,7 +99,7 @@ void make_base(const std::string& dir) {
   ServerProcess server(dir);
   ASSERT_TRUE(server.ready());
   httplib::Client c("127.0.0.1", server.port());
-  const std::string bytes = bundled_bytes(), digest = "sha256:" + sha256_hex(bytes);
+  const std::string bytes = testing::bundled_model_bytes(), digest = "sha256:" + sha256_hex(bytes);
   ASSERT_EQ(c.Post(("/api/blobs/" + digest).c_str(), bytes, "application/octet-stream")->status, 201);
   auto r = c.Post("/api/create", json{{"model", "base"}, {"files", {{"m.gguf", digest}}}, {"stream", false}}.dump(),
                   "application/json");
@@ -214,7 +207,7 @@ TEST(CrashSafety, KilledDuringCopyAndDelete) {
 TEST(CrashSafety, KilledDuringBlobUpload) {
   // The upload stops half way (the client still sending) when the server dies.
   const auto upload_op = [](int port, int) {
-    const std::string bytes = bundled_bytes() + "different";
+    const std::string bytes = testing::bundled_model_bytes() + "different";
     const std::string digest = "sha256:" + sha256_hex(bytes);
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in sa{};
@@ -234,7 +227,7 @@ TEST(CrashSafety, KilledDuringBlobUpload) {
   };
   kill_during("blob upload", upload_op);
   kill_at("blob-complete", [](int port, int i) {  // all bytes in and verified, not yet named
-    const std::string bytes = bundled_bytes() + "other " + std::to_string(i);
+    const std::string bytes = testing::bundled_model_bytes() + "other " + std::to_string(i);
     httplib::Client c("127.0.0.1", port);
     c.Post(("/api/blobs/sha256:" + sha256_hex(bytes)).c_str(), bytes, "application/octet-stream");
   });

@@ -20,8 +20,7 @@ namespace folio::testing {
 class FakeRegistry {
  public:
   FakeRegistry() {
-    const std::vector<uint8_t> bytes = read_file(std::string(FOLIO_MODELS_DIR) + "/stories260K.gguf");
-    model_.assign(bytes.begin(), bytes.end());
+    model_ = bundled_model_bytes();
     config_ = R"({"model_format":"gguf","model_family":"llama","rootfs":{"type":"layers","diff_ids":[]}})";
     Manifest m;
     m.config = {kMediaConfig, "sha256:" + sha256_hex(config_), config_.size(), ""};

@@ -39,16 +39,6 @@ using testing::ServerProcess;
 using testing::TempDir;
 namespace fs = std::filesystem;
 
-std::string bundled_bytes() {
-  const std::vector<uint8_t> b = testing::read_file(std::string(FOLIO_MODELS_DIR) + "/stories260K.gguf");
-  return std::string(b.begin(), b.end());
-}
-
-std::string slurp(const std::string& path) {
-  const std::vector<uint8_t> b = testing::read_file(path);
-  return std::string(b.begin(), b.end());
-}
-
 TEST(Registry, NamesResolveAsOllamasDo) {
   const auto url = [](const std::string& name, bool insecure = false) {
     return registry_target(*parse_model_name(name), insecure).manifest_url();
@@ -160,7 +150,7 @@ class RegistryProcess {
 std::map<std::string, std::string> store_files(const std::string& dir) {
   std::map<std::string, std::string> out;
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    if (e.is_regular_file()) out[fs::relative(e.path(), dir).string()] = slurp(e.path().string());
+    if (e.is_regular_file()) out[fs::relative(e.path(), dir).string()] = testing::slurp(e.path().string());
   }
   return out;
 }
@@ -211,6 +201,10 @@ TEST(Registry, PushThenPullIntoAnEmptyStoreIsByteIdenticalAndRuns) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("is not in the registry"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("MANIFEST_UNKNOWN"), std::string::npos) << r.err;
+  // Pushing a model the store lacks: refused before any upload.
+  r = testing::run_folio({"push", registry.host() + "/test/nothing"}, "", b.env());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("model '" + registry.host() + "/test/nothing:latest' not found"), std::string::npos) << r.err;
 }
 
 TEST(Registry, AnInterruptedPullResumesWithoutFetchingAgainWhatItHad) {
@@ -238,7 +232,7 @@ TEST(Registry, AnInterruptedPullResumesWithoutFetchingAgainWhatItHad) {
   EXPECT_LT(reg.served_, reg.model_size());
   EXPECT_EQ(status.front(), "pulling manifest");
   EXPECT_EQ(status.back(), "success");
-  EXPECT_EQ(slurp(*store.blob_path(reg.model_digest())), bundled_bytes());
+  EXPECT_EQ(testing::slurp(*store.blob_path(reg.model_digest())), testing::bundled_model_bytes());
   EXPECT_NE(::access(partial.c_str(), F_OK), 0);
   EXPECT_NE(::access((partial + ".parts").c_str(), F_OK), 0);
   auto found = store.find(name);

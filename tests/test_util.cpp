@@ -38,11 +38,6 @@ std::vector<std::string> merged_env(const std::vector<std::string>& extra) {
   return out;
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
-
 void remove_tree(const std::string& path) {
   if (DIR* d = ::opendir(path.c_str())) {
     while (dirent* e = ::readdir(d)) {
@@ -57,6 +52,13 @@ void remove_tree(const std::string& path) {
   ::rmdir(path.c_str());
 }
 }  // namespace
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+std::string bundled_model_bytes() { return slurp(std::string(FOLIO_MODELS_DIR) + "/stories260K.gguf"); }
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");

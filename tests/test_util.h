@@ -26,6 +26,10 @@ class TempDir {
 std::vector<std::string> list_dir(const std::string& path);
 void write_file(const std::string& path, const std::vector<uint8_t>& bytes);
 std::vector<uint8_t> read_file(const std::string& path);
+// A whole file's bytes as a string ("" when it cannot be read).
+std::string slurp(const std::string& path);
+// The bundled model's bytes (data/models/stories260K.gguf).
+std::string bundled_model_bytes();
 
 struct RunResult {
   int exit_code = -1;    // exit status, or -1 when killed by a signal

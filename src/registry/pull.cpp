@@ -15,7 +15,6 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <set>
 #include <sstream>
 #include <thread>
 
@@ -41,20 +40,6 @@ constexpr uint64_t kSaveEvery = 4u << 20;  // a part's progress is saved every t
 
 // "pulling 8eeb52dfb3bb": Ollama shows the first 12 hex digits.
 std::string short_digest(const std::string& d) { return d.substr(7, 12); }
-
-// The config and layers, each digest once.
-std::vector<Layer> blobs_of(const Manifest& m) {
-  std::vector<Layer> out;
-  std::set<std::string> seen;
-  for (const Layer& l : [&] {
-         std::vector<Layer> all{m.config};
-         all.insert(all.end(), m.layers.begin(), m.layers.end());
-         return all;
-       }()) {
-    if (seen.insert(l.digest).second) out.push_back(l);
-  }
-  return out;
-}
 
 struct Part {
   uint64_t offset = 0, size = 0;
@@ -251,12 +236,13 @@ Result<void> pull_model(Store& store, const ModelName& name, const RegistryOptio
     return make_error("pull model manifest: the registry sent a manifest folio cannot read: %s",
                       manifest.error().message.c_str());
   }
-  for (const Layer& l : blobs_of(*manifest)) {
+  const std::vector<Layer> blobs = manifest->blobs();
+  for (const Layer& l : blobs) {
     if (!is_valid_digest(l.digest)) return make_error("pull model manifest: invalid digest '%s'", l.digest.c_str());
   }
   // Room for what is missing, checked before anything is fetched.
   uint64_t missing = 0;
-  for (const Layer& l : blobs_of(*manifest)) missing += store.has_blob(l.digest) ? 0 : l.size;
+  for (const Layer& l : blobs) missing += store.has_blob(l.digest) ? 0 : l.size;
   std::error_code ec;
   std::filesystem::create_directories(store.root() + "/blobs", ec);
   struct statvfs fs;
@@ -267,7 +253,7 @@ Result<void> pull_model(Store& store, const ModelName& name, const RegistryOptio
                         human_bytes(missing).c_str(), store.root().c_str(), human_bytes(free_bytes).c_str());
     }
   }
-  for (const Layer& l : blobs_of(*manifest)) FOLIO_TRY(fetch_blob(client, store, l, progress));
+  for (const Layer& l : blobs) FOLIO_TRY(fetch_blob(client, store, l, progress));
   progress({{"status", "writing manifest"}});
   {
     std::unique_lock<std::mutex> lock;
@@ -285,7 +271,7 @@ Result<void> push_model(const Store& store, const ModelName& name, const Registr
   FOLIO_ASSIGN_OR_RETURN(std::string bytes, store.manifest_bytes(*found));
   RegistryClient client(registry_target(name, opts.insecure));
   const RegistryTarget& t = client.target();
-  for (const Layer& l : blobs_of(found->manifest)) {
+  for (const Layer& l : found->manifest.blobs()) {
     const std::string status = "pushing " + short_digest(l.digest);
     FOLIO_ASSIGN_OR_RETURN(RegistryResponse head, client.request("HEAD", t.blob_path(l.digest)));
     if (head.status == 200) {

@@ -33,6 +33,13 @@ void registry_route(httplib::Server& h, const char* path, bool pull, Store& stor
     if (!insecure.ok()) return send(res, api::error(400, insecure.error().message));
     auto stream = api::bool_field(*body, "stream", true);
     if (!stream.ok()) return send(res, api::error(400, stream.error().message));
+    // Pushing a model the store lacks is wrong on its face: a 404 before
+    // any stream.
+    if (!pull) {
+      auto found = store.find(*name);
+      if (!found.ok()) return send(res, api::error(500, found.error().message));
+      if (!found->has_value()) return send(res, api::error(404, "model '" + name->display() + "' not found"));
+    }
     RegistryOptions opts;
     opts.insecure = *insecure;
     opts.store_mu = &write_mu;
@@ -41,8 +48,7 @@ void registry_route(httplib::Server& h, const char* path, bool pull, Store& stor
     };
     if (!*stream) {
       auto r = run([](const json&) {});
-      if (!r.ok()) return send(res, api::error(r.error().message.find("not found") != std::string::npos ? 404 : 500,
-                                               r.error().message));
+      if (!r.ok()) return send(res, api::error(500, r.error().message));
       return send(res, {200, json{{"status", "success"}}});
     }
     res.status = 200;

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace folio {
 
 namespace {
@@ -106,6 +108,14 @@ uint64_t Manifest::total_size() const {
   uint64_t n = config.size;
   for (const Layer& l : layers) n += l.size;
   return n;
+}
+
+std::vector<Layer> Manifest::blobs() const {
+  std::vector<Layer> out{config};
+  for (const Layer& l : layers) {
+    if (std::none_of(out.begin(), out.end(), [&](const Layer& x) { return x.digest == l.digest; })) out.push_back(l);
+  }
+  return out;
 }
 
 std::string ModelConfig::to_json() const {

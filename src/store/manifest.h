@@ -44,6 +44,8 @@ struct Manifest {
   const Layer* find(std::string_view media_type) const;
   // config + layers, as `ollama list` reports a model's size.
   uint64_t total_size() const;
+  // The config and the layers, each digest once: the blobs the model needs.
+  std::vector<Layer> blobs() const;
 };
 
 struct ModelConfig {

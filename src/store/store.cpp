@@ -264,10 +264,8 @@ std::vector<StoredModel> Store::list() const {
 
 // Every blob a manifest names is in the store.
 static Result<void> blobs_present(const Store& store, const Manifest& m) {
-  std::vector<const Layer*> all{&m.config};
-  for (const Layer& x : m.layers) all.push_back(&x);
-  for (const Layer* l : all) {
-    if (!store.has_blob(l->digest)) return make_error("blob %s is missing from the store", l->digest.c_str());
+  for (const Layer& l : m.blobs()) {
+    if (!store.has_blob(l.digest)) return make_error("blob %s is missing from the store", l.digest.c_str());
   }
   return {};
 }
