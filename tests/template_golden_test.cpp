@@ -1,6 +1,8 @@
 // Ollama's chat templates against Ollama's own golden renders
 // (tests/data/templates/testdata, from ollama/ollama template/testdata), and
-// the jinja -> template matching of templates.jsonl.
+// the jinja -> template matching of templates.jsonl, and tool conversations
+// against renders made by Ollama's template package
+// (tests/data/templates/tools, scripts/template-goldens).
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -8,6 +10,7 @@
 #include <sstream>
 
 #include "template/chat.h"
+#include "server/chat_messages.h"
 #include "template/library.h"
 #include "test_util.h"
 
@@ -55,6 +58,46 @@ TEST(TemplateGolden, EveryLibraryTemplateRendersAsOllama) {
     }
   }
   EXPECT_EQ(checked, 20u * 3u);  // all 20 templates of the library
+}
+
+// Tools, tool calls (with arguments in any key order and nested values),
+// tool results and parallel calls, through the server's own request
+// parsing, for Ollama's tool templates of the llama-3.2, qwen2.5, qwen3,
+// mistral, command-r, firefunction, groq, nemotron and xlam models, and for
+// every library template (most ignore .Tools but must still render the
+// tool turns as Ollama does).
+TEST(TemplateGolden, ToolConversationsRenderAsOllama) {
+  const std::string dir = std::string(FOLIO_TEST_DATA) + "/templates/tools";
+  const nlohmann::json convs = nlohmann::json::parse(read_text(dir + "/conversations.json"));
+  size_t checked = 0, tool_templates = 0;
+  for (const std::string& name : testing::list_dir(dir + "/golden")) {
+    std::string text = read_text(dir + "/" + name);
+    if (text.empty()) {
+      const NamedTemplate* named = find_named_template(name.substr(0, name.size() - 7));
+      ASSERT_NE(named, nullptr) << name << " is neither in tools/ nor in the compiled-in library";
+      text = named->text;
+    } else {
+      ++tool_templates;
+    }
+    auto t = ChatTemplate::parse(text);
+    ASSERT_TRUE(t.ok()) << name << ": " << t.error().message;
+    for (const auto& [conv, c] : convs.items()) {
+      ChatValues v;
+      for (const auto& m : c["messages"]) {
+        auto msg = api::message_from_json(m);
+        ASSERT_TRUE(msg.ok()) << conv << ": " << msg.error().message;
+        v.messages.push_back(*msg);
+      }
+      ASSERT_TRUE(api::check_tools(c["tools"]).ok()) << conv;
+      v.tools_json = c["tools"].dump();
+      auto out = t->render(v);
+      ASSERT_TRUE(out.ok()) << name << "/" << conv << ": " << out.error().message;
+      EXPECT_EQ(*out, read_text(dir + "/golden/" + name + "/" + conv)) << name << "/" << conv;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(tool_templates, 9u);
+  EXPECT_EQ(checked, (9u + 20u) * 3u);
 }
 
 TEST(TemplateGolden, JinjaTemplatesMapToTheirNames) {
