@@ -537,6 +537,96 @@ TEST_F(Inference, ACancelledStreamFreesItsSlot) {
   EXPECT_EQ(r.body["eval_count"], 3);
 }
 
+// Sends a request on a raw socket without reading the answer; the caller
+// closes the socket to hang up.
+int send_request(int port, const char* path, const json& body) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  ::inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) return -1;
+  const std::string b = body.dump();
+  const std::string req = std::string("POST ") + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" +
+                          "Content-Length: " + std::to_string(b.size()) + "\r\n\r\n" + b;
+  if (::write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) return -1;
+  return fd;
+}
+
+// The status of a request, or 0 when none came within timeout_ms (it is
+// waiting; the client then hangs up).
+int status_within(int port, const json& body, int timeout_ms) {
+  httplib::Client cli("127.0.0.1", port);
+  cli.set_read_timeout(0, timeout_ms * 1000);
+  auto res = cli.Post("/api/generate", body.dump(), "application/json");
+  return res ? res->status : 0;
+}
+
+TEST_F(Inference, AQueuedRequestWhoseClientLeavesLeavesTheQueue) {
+  ServerProcess server(store.dir.path(), {"FOLIO_NUM_PARALLEL=1", "FOLIO_MAX_QUEUE=1"});
+  ASSERT_TRUE(server.ready());
+  testing::TempDir work;
+  create_long_model(server, work);
+  const int busy = start_stream(server.port(), kEndless);  // holds the only slot
+  ASSERT_GE(busy, 0);
+  // A request that waits for the slot, filling the queue: others get 503.
+  const int queued = send_request(server.port(), "/api/generate", kShort);
+  ASSERT_GE(queued, 0);
+  int status = 0;
+  for (int i = 0; i < 100 && status != 503; ++i) status = status_within(server.port(), kShort, 2000);
+  ASSERT_EQ(status, 503) << "the queue never filled";
+  // Its client hangs up: its place in the queue is free again, so the next
+  // request waits (no answer within a second) instead of a 503. That one's
+  // client gives up too, and the queue has room once more.
+  ::close(queued);
+  for (int round = 0; round < 2; ++round) {
+    status = 503;
+    for (int i = 0; i < 40 && status == 503; ++i) {
+      status = status_within(server.port(), kShort, 1000);
+      if (status == 503) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_EQ(status, 0) << "round " << round << ": a request was still turned away";
+  }
+  ::close(busy);
+  Reply r;
+  for (int i = 0; i < 40 && r.status != 200; ++i) {  // the last one may take a poll (50 ms) to leave
+    r = post(server.port(), "/api/generate", kShort);
+    if (r.status == 503) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    else break;
+  }
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body["eval_count"], 3);
+  // The abandoned requests never ran: the log has them as 499s.
+  size_t n499 = 0;
+  for (size_t at = 0; (at = server.log().find("[folio] 499 ", at)) != std::string::npos; ++at) ++n499;
+  EXPECT_EQ(n499, 3u) << server.log();
+}
+
+TEST_F(Inference, AStreamFalseAnswerStopsWhenItsClientLeaves) {
+  ServerProcess server(store.dir.path(), {"FOLIO_NUM_PARALLEL=1"});
+  ASSERT_TRUE(server.ready());
+  testing::TempDir work;
+  create_long_model(server, work);
+  json endless = kEndless;
+  endless["stream"] = false;
+  const int fd = send_request(server.port(), "/api/generate", endless);  // minutes of work
+  ASSERT_GE(fd, 0);
+  json ps;
+  for (int i = 0; i < 400; ++i) {
+    ps = get(server.port(), "/api/ps");
+    if (!ps["models"].empty() && ps["models"][0]["active_requests"] == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(ps["models"][0]["active_requests"], 1) << ps;
+  ::close(fd);
+  for (int i = 0; i < 400; ++i) {
+    ps = get(server.port(), "/api/ps");
+    if (ps["models"][0]["active_requests"] == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(ps["models"][0]["active_requests"], 0) << ps;
+}
+
 TEST_F(Inference, QueueOverflowIs503) {
   ServerProcess server(store.dir.path(), {"FOLIO_NUM_PARALLEL=1", "FOLIO_MAX_QUEUE=1"});
   ASSERT_TRUE(server.ready());

@@ -47,7 +47,7 @@ Reply embed_one(Runner& runner, int slot, const std::string& text, bool truncate
 
 }  // namespace
 
-Reply embed(Store& store, Scheduler& sched, const json& req) {
+Reply embed(Store& store, Scheduler& sched, const json& req, const std::function<bool()>& cancelled) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::string> input;
   if (req.contains("input")) {
@@ -75,7 +75,7 @@ Reply embed(Store& store, Scheduler& sched, const json& req) {
   }
   Target target;
   if (Reply r = resolve(store, sched, req, &target); r.status != 200) return r;
-  Scheduler::Acquired got = sched.acquire(target.spec, target.keep);
+  Scheduler::Acquired got = sched.acquire(target.spec, target.keep, cancelled);
   if (!got.lease) return error(got.status, got.error);
   const auto loaded = std::chrono::steady_clock::now();
   const std::string model = request_model(req);
@@ -104,13 +104,13 @@ Reply embed(Store& store, Scheduler& sched, const json& req) {
                     {"prompt_eval_count", tokens}}};
 }
 
-Reply embeddings(Store& store, Scheduler& sched, const json& req) {
+Reply embeddings(Store& store, Scheduler& sched, const json& req, const std::function<bool()>& cancelled) {
   if (req.contains("prompt") && !req["prompt"].is_null() && !req["prompt"].is_string()) {
     return error(400, "prompt must be a string");
   }
   Target target;
   if (Reply r = resolve(store, sched, req, &target); r.status != 200) return r;
-  Scheduler::Acquired got = sched.acquire(target.spec, target.keep);
+  Scheduler::Acquired got = sched.acquire(target.spec, target.keep, cancelled);
   if (!got.lease) return error(got.status, got.error);
   const std::string prompt = req.value("prompt", json("")).is_string() ? req.value("prompt", "") : "";
   if (prompt.empty()) return {200, json{{"embedding", json::array()}}};

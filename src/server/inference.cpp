@@ -185,6 +185,7 @@ Reply prepare(Store& store, Scheduler& sched, Prepared::Kind kind, const json& r
   auto chat_template = tmpl::ChatTemplate::parse(template_text);
   if (!chat_template.ok()) return error(400, "template error: " + chat_template.error().message);
 
+  out->cancelled = cancelled;
   Scheduler::Acquired got = sched.acquire(target.spec, keep, cancelled);
   if (!got.lease) return error(got.status, got.error);
   out->lease = std::move(got.lease);
@@ -270,7 +271,8 @@ json run(Prepared& p, const std::function<bool(const json&)>& emit) {
       calls.insert(calls.end(), new_calls.begin(), new_calls.end());
     }
     text += shown;
-    if (!p.stream || (shown.empty() && new_calls.empty())) return true;
+    if (!p.stream) return !(p.cancelled && p.cancelled());  // nothing to write: ask
+    if (shown.empty() && new_calls.empty()) return true;
     json chunk = {{"model", p.model}, {"created_at", now_rfc3339()}};
     if (chat) {
       chunk["message"] = {{"role", "assistant"}, {"content", shown}};

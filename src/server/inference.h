@@ -32,10 +32,13 @@ struct Prepared {
   std::chrono::steady_clock::time_point start;
   std::vector<int32_t> context;  // /api/generate's "context" carried over
   std::unique_ptr<ToolCallParser> tools;  // chat with tools: calls parsed from the output
+  std::function<bool()> cancelled;        // the client went away (stops a wait or a stream:false answer)
 };
 
 // Errors are Replies with Ollama's codes: 400 bad request, 404 unknown
 // model, 499 client gone, 500 load failure (the planner's words), 503 busy.
+// cancelled (may be empty) is asked while the request waits for a slot and,
+// with stream:false, between tokens.
 Reply prepare(Store& store, Scheduler& sched, Prepared::Kind kind, const nlohmann::json& req, Prepared* out,
               const std::function<bool()>& cancelled = nullptr);
 
@@ -46,9 +49,11 @@ nlohmann::json run(Prepared& p, const std::function<bool(const nlohmann::json&)>
 
 // POST /api/embed: input (a string or a list), truncate, dimensions,
 // options, keep_alive; unit-length vectors.
-Reply embed(Store& store, Scheduler& sched, const nlohmann::json& req);
+Reply embed(Store& store, Scheduler& sched, const nlohmann::json& req,
+            const std::function<bool()>& cancelled = nullptr);
 // POST /api/embeddings (older): prompt; one vector, not normalized.
-Reply embeddings(Store& store, Scheduler& sched, const nlohmann::json& req);
+Reply embeddings(Store& store, Scheduler& sched, const nlohmann::json& req,
+                 const std::function<bool()>& cancelled = nullptr);
 
 // GET /api/ps.
 Reply ps(const Store& store, const Scheduler& sched);

@@ -10,6 +10,7 @@
 #include "server/inference.h"
 #include "server/limits.h"
 #include "server/openai.h"
+#include "server/peer_watch.h"
 #include "store/store.h"
 
 namespace folio {
@@ -47,7 +48,7 @@ void generation_route(httplib::Server& h, const char* path, api::Prepared::Kind 
     auto converted = chat ? oa::chat_request(body) : oa::completion_request(body);
     if (!converted.ok()) return send_error(res, 400, converted.error().message);
     auto p = std::make_shared<api::Prepared>();
-    if (api::Reply r = api::prepare(store, sched, kind, *converted, p.get()); r.status != 200) {
+    if (api::Reply r = api::prepare(store, sched, kind, *converted, p.get(), client_gone(req)); r.status != 200) {
       return send(res, oa::error_reply(r));
     }
     const std::string id = oa::new_id(chat ? "chatcmpl" : "cmpl");
@@ -91,7 +92,7 @@ void add_openai_routes(httplib::Server& h, Store& store, Scheduler& sched) {
     if (!converted.ok()) return send_error(res, 400, converted.error().message);
     auto format = api::string_field(body, "encoding_format", "float");
     if (!format.ok()) return send_error(res, 400, format.error().message);
-    api::Reply r = api::embed(store, sched, *converted);
+    api::Reply r = api::embed(store, sched, *converted, client_gone(req));
     if (r.status != 200) return send(res, oa::error_reply(r));
     send(res, {200, oa::embedding_list(api::request_model(body), r.body, *format)});
   });

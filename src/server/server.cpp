@@ -20,6 +20,7 @@
 #include "server/inference.h"
 #include "server/limits.h"
 #include "server/openai_routes.h"
+#include "server/peer_watch.h"
 #include "server/registry_routes.h"
 
 namespace folio {
@@ -247,7 +248,9 @@ Server::Server(std::string models_dir, HostPort address, SchedulerConfig cfg, st
       json body;
       if (!parse_body(req, res, &body)) return;
       auto p = std::make_shared<api::Prepared>();
-      if (api::Reply r = api::prepare(s->store, s->sched, kind, body, p.get()); r.status != 200) return send(res, r);
+      if (api::Reply r = api::prepare(s->store, s->sched, kind, body, p.get(), client_gone(req)); r.status != 200) {
+        return send(res, r);
+      }
       if (!p->stream) {
         const json final = api::run(*p, [](const json&) { return true; });
         return send(res, {final.contains("error") ? 500 : 200, final});
@@ -272,11 +275,11 @@ Server::Server(std::string models_dir, HostPort address, SchedulerConfig cfg, st
   }
   h.Post("/api/embed", [s](const httplib::Request& req, httplib::Response& res) {
     json body;
-    if (parse_body(req, res, &body)) send(res, api::embed(s->store, s->sched, body));
+    if (parse_body(req, res, &body)) send(res, api::embed(s->store, s->sched, body, client_gone(req)));
   });
   h.Post("/api/embeddings", [s](const httplib::Request& req, httplib::Response& res) {
     json body;
-    if (parse_body(req, res, &body)) send(res, api::embeddings(s->store, s->sched, body));
+    if (parse_body(req, res, &body)) send(res, api::embeddings(s->store, s->sched, body, client_gone(req)));
   });
   add_openai_routes(h, s->store, s->sched);
   add_registry_routes(h, s->store, s->write_mu);
