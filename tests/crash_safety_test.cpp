@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -37,7 +38,10 @@ int dead_pid() {
   const pid_t pid = ::fork();
   if (pid == 0) ::_exit(0);
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  // Reaped for sure: a child left a zombie (waitpid interrupted by a
+  // signal) still answers kill(pid, 0), and its files would be kept.
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
   return pid;
 }
 

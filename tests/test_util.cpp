@@ -172,14 +172,17 @@ ServerProcess::ServerProcess(const std::string& models_dir, const std::vector<st
   ::close(log);
   ::close(null);
   if (pid > 0) pid_ = pid;
-  // Ready when the port accepts connections (at most 10 s).
+  // Ready when the port accepts connections and the server has said it is
+  // listening (at most 10 s): it binds first and only then clears what
+  // interrupted writers left and prunes, which a test must not race.
   for (int i = 0; i < 200 && pid_ > 0; ++i) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     sa.sin_port = htons(static_cast<uint16_t>(port_));
-    const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+    const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
+                    slurp(log_path_).find(" listening on ") != std::string::npos;
     ::close(fd);
     if (up) {
       ready_ = true;
