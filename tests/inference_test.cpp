@@ -489,19 +489,30 @@ const json kEndless = {{"model", "long"}, {"prompt", "Once upon a time"},
 const json kShort = {{"model", "long"}, {"prompt", "Hi"}, {"stream", false},
                      {"options", {{"num_ctx", 65536}, {"num_predict", 3}}}};
 
-// Opens a streaming generate on a raw socket, reads the first chunk, and
-// returns the socket (the caller closes it to hang up).
-int start_stream(int port, const json& body) {
+// Sends a request on a raw socket without reading the answer; the caller
+// closes the socket to hang up.
+int send_request(int port, const char* path, const json& body) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_port = htons(static_cast<uint16_t>(port));
   ::inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) return -1;
   const std::string b = body.dump();
-  const std::string req = "POST /api/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+  const std::string req = std::string("POST ") + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" +
                           "Content-Length: " + std::to_string(b.size()) + "\r\n\r\n" + b;
-  if (::write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) return -1;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+      ::write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Opens a streaming generate on a raw socket, reads the first chunk, and
+// returns the socket (the caller closes it to hang up).
+int start_stream(int port, const json& body) {
+  const int fd = send_request(port, "/api/generate", body);
+  if (fd < 0) return -1;
   char buf[4096];
   std::string got;
   while (got.find("\"done\":false") == std::string::npos) {
@@ -510,6 +521,18 @@ int start_stream(int port, const json& body) {
     got.append(buf, static_cast<size_t>(n));
   }
   return fd;
+}
+
+// /api/ps once the (only) model has `active` requests running, or after
+// 20 s: the caller checks.
+json ps_when_active(int port, int active) {
+  json ps;
+  for (int i = 0; i < 400; ++i) {
+    ps = get(port, "/api/ps");
+    if (!ps["models"].empty() && ps["models"][0]["active_requests"] == active) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return ps;
 }
 
 TEST_F(Inference, ACancelledStreamFreesItsSlot) {
@@ -526,31 +549,11 @@ TEST_F(Inference, ACancelledStreamFreesItsSlot) {
   ::close(fd);
   // The slot is free again long before the answer could have finished,
   // and the next request (same load options) gets it.
-  for (int i = 0; i < 400; ++i) {
-    ps = get(server.port(), "/api/ps");
-    if (ps["models"][0]["active_requests"] == 0) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  ps = ps_when_active(server.port(), 0);
   EXPECT_EQ(ps["models"][0]["active_requests"], 0) << ps;
   Reply r = post(server.port(), "/api/generate", kShort);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body["eval_count"], 3);
-}
-
-// Sends a request on a raw socket without reading the answer; the caller
-// closes the socket to hang up.
-int send_request(int port, const char* path, const json& body) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(static_cast<uint16_t>(port));
-  ::inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) return -1;
-  const std::string b = body.dump();
-  const std::string req = std::string("POST ") + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" +
-                          "Content-Length: " + std::to_string(b.size()) + "\r\n\r\n" + b;
-  if (::write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) return -1;
-  return fd;
 }
 
 // The status of a request, or 0 when none came within timeout_ms (it is
@@ -611,19 +614,10 @@ TEST_F(Inference, AStreamFalseAnswerStopsWhenItsClientLeaves) {
   endless["stream"] = false;
   const int fd = send_request(server.port(), "/api/generate", endless);  // minutes of work
   ASSERT_GE(fd, 0);
-  json ps;
-  for (int i = 0; i < 400; ++i) {
-    ps = get(server.port(), "/api/ps");
-    if (!ps["models"].empty() && ps["models"][0]["active_requests"] == 1) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  json ps = ps_when_active(server.port(), 1);
   ASSERT_EQ(ps["models"][0]["active_requests"], 1) << ps;
   ::close(fd);
-  for (int i = 0; i < 400; ++i) {
-    ps = get(server.port(), "/api/ps");
-    if (ps["models"][0]["active_requests"] == 0) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  ps = ps_when_active(server.port(), 0);
   EXPECT_EQ(ps["models"][0]["active_requests"], 0) << ps;
 }
 
