@@ -28,3 +28,10 @@ FOLIO_INLINE int32_t i32_at(const uint8_t* p) {
   std::memcpy(&v, p, 4);
   return v;
 }
+
+// Byte offsets of 16 lanes `stride` apart (0, stride, ..., 15 stride): the
+// index of a gather over 16 rows or 16 blocks.
+FOLIO_INLINE __m512i lane_offsets(size_t stride) {
+  return _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                            _mm512_set1_epi32(static_cast<int>(stride)));
+}

@@ -302,8 +302,7 @@ struct LegacyGemv {
   // The f16 values at offset `at` of up to 16 blocks from block b of a row
   // (the scales, or the mins).
   static FOLIO_INLINE __m512 row_scales(const uint8_t* row, int64_t b, int64_t nb, int at = 0) {
-    const __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                              _mm512_set1_epi32(static_cast<int>(G::kBytes)));
+    const __m512i stride = lane_offsets(G::kBytes);
     const int64_t left = nb - b;
     const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
     const __m512i raw = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, stride, row + b * G::kBytes + at, 1);
@@ -400,8 +399,7 @@ struct LegacyGemv {
   template <int NT>
   static void columns16(int64_t n, const uint8_t* w, size_t ws, const Prepared* const* a, float* y, size_t ys) {
     const int64_t nb = n / kQK;
-    const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                           _mm512_set1_epi32(static_cast<int>(ws)));
+    const __m512i idx = lane_offsets(ws);
     // The next 16 rows into L1 (L2 when long) while these are computed: per
     // block as many of their lines as a block of 16 rows takes (one more per
     // block measured 5-7% slower: the requests compete with the rows in use).
@@ -828,8 +826,7 @@ template <int NT, class P>
 void Q4KLayout::columns16(int64_t n, const uint8_t* w, size_t ws, const P* const* a, float* y, size_t ys) {
   const int64_t nb = n / kQK_K;
   constexpr size_t kB = sizeof(BlockQ4_K);
-  const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                         _mm512_set1_epi32(static_cast<int>(ws)));
+  const __m512i idx = lane_offsets(ws);
   NextRows next(w, ws);  // a quarter of a super-block's lines per 64-value chunk
   constexpr int64_t kAsk = ((16 * kB + 63) / 64 + 3) / 4;
   const __m512i m4 = _mm512_set1_epi8(0x0F), k1 = _mm512_set1_epi32(0x3f3f3f3f), k2 = _mm512_set1_epi32(0x0f0f0f0f),
@@ -909,8 +906,7 @@ template <int NT, class P>
 void Q6KLayout::columns16(int64_t n, const uint8_t* w, size_t ws, const P* const* a, float* y, size_t ys) {
   const int64_t nb = n / kQK_K;
   constexpr size_t kB = sizeof(BlockQ6_K);
-  const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                         _mm512_set1_epi32(static_cast<int>(ws)));
+  const __m512i idx = lane_offsets(ws);
   NextRows next(w, ws);  // a quarter of a super-block's lines per (half, k range)
   constexpr int64_t kAsk = ((16 * kB + 63) / 64 + 3) / 4;
   const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);

@@ -387,8 +387,7 @@ void gemm(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size
     }
   }
   const Panel p{panel, sp, mp, buf.dx.data(), buf.c.data(), buf.xsum.data(), nb};
-  const __m512i index = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                           _mm512_set1_epi32(static_cast<int>(n)));
+  const __m512i index = lane_offsets(n);
   for (int r0 = 0; r0 < nr; r0 += kRows) {
     const int rows = std::min(kRows, nr - r0);
     for (int i = 0; i < kRows; ++i) {
@@ -484,8 +483,7 @@ FOLIO_INLINE float half_or_brain(const uint8_t* p) {
 
 template <int kBytes, bool kBrain = false>
 void fill_float_panel(const uint8_t* base, size_t ws, int64_t n, int rows, float* panel) {
-  const __m512i rows_at = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                             _mm512_set1_epi32(static_cast<int>(ws)));
+  const __m512i rows_at = lane_offsets(ws);
   const __mmask16 mask = rows <= 0 ? 0 : static_cast<__mmask16>((1u << std::min(rows, kPanelRows)) - 1);
   constexpr int64_t kStep = 2 * kPanelRows;
   int64_t k = 0;
