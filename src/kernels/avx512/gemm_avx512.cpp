@@ -78,6 +78,21 @@ void gemv_tokens(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* 
   thread_local std::vector<typename G::Prepared> prepared;
   if (prepared.size() < static_cast<size_t>(nt)) prepared.resize(static_cast<size_t>(nt));
   for (int t = 0; t < nt; ++t) G::prepare(x + static_cast<size_t>(t) * xs, n, prepared[static_cast<size_t>(t)]);
+  // The column kernels' activations, per group of 2..kGemvTokens tokens,
+  // interleaved (one pointer in the kernel instead of three per token: the
+  // loops had spilled their pointers; 4 sequences, Q4_K_M 98.5-98.8 ->
+  // 102-104 t/s, Q4_0 102-103 -> 104-107, in interleaved runs).
+  thread_local std::vector<std::vector<uint8_t>> cols;
+  if constexpr (G::kColumns) {
+    const size_t groups = static_cast<size_t>((nt + kGemvTokens - 1) / kGemvTokens);
+    if (cols.size() < groups) cols.resize(groups);
+    for (int t = 0; t < nt; t += kGemvTokens) {
+      const int count = std::min(kGemvTokens, nt - t);
+      const typename G::Prepared* a[kGemvTokens];
+      for (int i = 0; i < count; ++i) a[i] = &prepared[static_cast<size_t>(t + i)];
+      if (count >= 2) G::interleave(a, count, n, cols[static_cast<size_t>(t / kGemvTokens)]);
+    }
+  }
   const int block = nt <= kGemvTokens ? nr : kGemvRowBlock;
   for (int r = 0; r < nr; r += block) {
     const int rows = std::min(block, nr - r);
@@ -85,7 +100,8 @@ void gemv_tokens(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* 
       const int count = std::min(kGemvTokens, nt - t);
       const typename G::Prepared* a[kGemvTokens];
       for (int i = 0; i < count; ++i) a[i] = &prepared[static_cast<size_t>(t + i)];
-      G::dispatch(count, n, w + static_cast<size_t>(r) * ws, ws, rows, a, y + static_cast<size_t>(t) * ys + r, ys);
+      const uint8_t* xc = G::kColumns && count >= 2 ? cols[static_cast<size_t>(t / kGemvTokens)].data() : nullptr;
+      G::dispatch(count, n, w + static_cast<size_t>(r) * ws, ws, rows, a, xc, y + static_cast<size_t>(t) * ys + r, ys);
     }
   }
 }
@@ -106,6 +122,36 @@ FOLIO_INLINE void store(__m512 (&acc)[NR][NT], float* y, size_t ys) {
 }
 
 // ---- legacy blocks with Q8_0 activations -------------------------------
+
+// The rows of the next pass (16 on), asked for line by line, row after row
+// (sequential within a row, as the hardware prefetcher likes it), a few
+// lines at a time spread over the current pass: into L1 when the 16 rows fit
+// beside those in use, else into L2. Asking for a whole super-block's worth
+// at once stalled the loop; in the order of the super-blocks (16 rows at a
+// time) was slower (Q4_K_M, 4 sequences: 81 -> 96 t/s spread, 99 -> 105 by
+// rows).
+class NextRows {
+ public:
+  NextRows(const uint8_t* w, size_t ws) : w_(w + 16 * ws), ws_(ws), lines_(static_cast<int64_t>((ws + 63) / 64)),
+                                          l1_(16 * ws <= (24u << 10)) {}
+  FOLIO_INLINE void ask(int64_t count) {
+    for (int64_t k = 0; k < count && row_ < 16; ++k) {
+      const uint8_t* q = w_ + row_ * ws_ + line_ * 64;
+      if (l1_) prefetch(q);
+      else prefetch_l2(q);
+      if (++line_ == lines_) {
+        line_ = 0;
+        ++row_;
+      }
+    }
+  }
+
+ private:
+  const uint8_t* w_;
+  size_t ws_;
+  int64_t lines_, row_ = 0, line_ = 0;
+  bool l1_;
+};
 
 // The 16 bytes at p + r * ws of rows r = 0..15 as four vectors of 16
 // dwords: v[k] lane r = dword k of row r (loads into 128-bit lanes, then a
@@ -396,38 +442,49 @@ struct LegacyGemv {
   // scales come by one gather. Per core with the weights from DRAM (2
   // processes), Q4_0 x 4 tokens: 67 -> 91 GMAC/s, x 2: 48 -> 53; at one
   // token the row kernel stays ahead (it streams each row).
+  static constexpr bool kColumns = G::kColumns;
+  // Its activations, interleaved per block so that one pointer walks them
+  // all (with a pointer per token and per array the loop ran out of
+  // registers): corr[nt] (int32), dx[nt] (float), then the nt tokens' 32
+  // values.
+  static constexpr size_t kColToken = 8 + kQK;
+  static void interleave(const Prepared* const* a, int nt, int64_t n, std::vector<uint8_t>& out) {
+    const int64_t nb = n / kQK;
+    const size_t stride = kColToken * static_cast<size_t>(nt);
+    out.resize(static_cast<size_t>(nb) * stride);
+    for (int64_t j = 0; j < nb; ++j) {
+      uint8_t* o = out.data() + static_cast<size_t>(j) * stride;
+      for (int t = 0; t < nt; ++t) {
+        std::memcpy(o + 4 * t, &a[t]->corr[static_cast<size_t>(j)], 4);
+        std::memcpy(o + 4 * (nt + t), &a[t]->dx[static_cast<size_t>(j)], 4);
+        std::memcpy(o + 8 * nt + kQK * t, a[t]->x + j * kAct + G::kActQs, kQK);
+      }
+    }
+  }
+
   template <int NT>
-  static void columns16(int64_t n, const uint8_t* w, size_t ws, const Prepared* const* a, float* y, size_t ys) {
+  static void columns16(int64_t n, const uint8_t* w, size_t ws, const uint8_t* xc, float* y, size_t ys) {
     const int64_t nb = n / kQK;
     const __m512i idx = lane_offsets(ws);
-    // The next 16 rows into L1 (L2 when long) while these are computed: per
-    // block as many of their lines as a block of 16 rows takes (one more per
-    // block measured 5-7% slower: the requests compete with the rows in use).
+    // The next 16 rows while these are computed: per block as many lines as
+    // a block of 16 rows takes (one more per block measured 5-7% slower:
+    // the requests compete with the rows in use).
+    NextRows next(w, ws);
     constexpr int64_t kPf = (16 * G::kBytes + 63) / 64;
-    const int64_t lines = static_cast<int64_t>((ws + 63) / 64);
-    const bool l1 = 16 * ws <= (24u << 10);  // else they would push out the rows in use: into L2
-    int64_t pf_row = 0, pf_line = 0;         // the next line to ask for
+    constexpr size_t kStride = kColToken * NT;
     __m512 acc[NT];
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
-    for (int64_t j = 0; j < nb; ++j) {
+    for (int64_t j = 0; j < nb; ++j, xc += kStride) {
       const uint8_t* p = w + j * G::kBytes;
-      for (int64_t i = 0; i < kPf && pf_row < 16; ++i) {
-        const uint8_t* q = w + (16 + pf_row) * ws + pf_line * 64;
-        if (l1) prefetch(q);
-        else prefetch_l2(q);
-        if (++pf_line == lines) {
-          pf_line = 0;
-          ++pf_row;
-        }
-      }
+      next.ask(kPf);
       const __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(idx, p, 1)));
       __m512i v[8];
       G::columns(p, ws, v);
       for (int t = 0; t < NT; ++t) {
-        const uint8_t* xq = a[t]->x + j * kAct + G::kActQs;
-        __m512i dot = _mm512_set1_epi32(a[t]->corr[static_cast<size_t>(j)]);
+        const uint8_t* xq = xc + 8 * NT + kQK * t;
+        __m512i dot = _mm512_set1_epi32(i32_at(xc + 4 * t));
         for (int k = 0; k < 8; ++k) dot = _mm512_dpbusd_epi32(dot, v[k], _mm512_set1_epi32(i32_at(xq + 4 * k)));
-        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, _mm512_set1_ps(a[t]->dx[static_cast<size_t>(j)])),
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, _mm512_set1_ps(f32_at(xc + 4 * (NT + t)))),
                                  acc[t]);
       }
     }
@@ -435,16 +492,16 @@ struct LegacyGemv {
   }
 
   // 1..kGemvTokens prepared tokens.
-  static void dispatch(int nt, int64_t n, const uint8_t* w, size_t ws, int nr, const Prepared* const* a, float* y,
-                       size_t ys) {
+  static void dispatch(int nt, int64_t n, const uint8_t* w, size_t ws, int nr, const Prepared* const* a,
+                       const uint8_t* xc, float* y, size_t ys) {
     if constexpr (G::kColumns) {
       if (nt >= 2) {
         int r = 0;
         for (; r + 16 <= nr; r += 16) {
           const uint8_t* wr = w + static_cast<size_t>(r) * ws;
-          if (nt == 2) columns16<2>(n, wr, ws, a, y + r, ys);
-          else if (nt == 3) columns16<3>(n, wr, ws, a, y + r, ys);
-          else columns16<4>(n, wr, ws, a, y + r, ys);
+          if (nt == 2) columns16<2>(n, wr, ws, xc, y + r, ys);
+          else if (nt == 3) columns16<3>(n, wr, ws, xc, y + r, ys);
+          else columns16<4>(n, wr, ws, xc, y + r, ys);
         }
         w += static_cast<size_t>(r) * ws;
         y += r;
@@ -608,7 +665,8 @@ struct KGemv {
     std::vector<int8_t> x;        // 256 values per super-block, chunk order
     std::vector<int16_t> bsums;   // 16 per super-block
     std::vector<float> d;         // per super-block
-    std::vector<float> sums;      // column kernel: per super-block, sums of L::kSumValues values
+    std::vector<float> sums;      // Q4_K column kernel: per super-block, the sums of each 32 values
+    std::vector<int32_t> corr;    // Q6_K column kernel: per super-block, -32 * the sums of each 16 values
     const uint8_t* raw = nullptr; // the activation row itself (Q8_K blocks)
   };
 
@@ -626,14 +684,14 @@ struct KGemv {
       a.d[static_cast<size_t>(i)] = f32_at(b);
     }
     a.raw = x;
-    if constexpr (L::kColumns) {  // the sums of each 16 (Q6_K) or 32 (Q4_K) values, times L::kSumScale
-      constexpr int per = L::kSumValues / 16, count = 16 / per;
-      a.sums.resize(static_cast<size_t>(count * nb));
-      for (int64_t i = 0; i < nb; ++i) {
-        for (int s = 0; s < count; ++s) {
-          int sum = 0;
-          for (int k = 0; k < per; ++k) sum += a.bsums[static_cast<size_t>(16 * i + per * s + k)];
-          a.sums[static_cast<size_t>(count * i + s)] = L::kSumScale * static_cast<float>(sum);
+    if constexpr (L::kColumns) {
+      if constexpr (L::kCorr != 0) {  // Q6_K: -offset * the sum of each 16 values, the dot's start
+        a.corr.resize(static_cast<size_t>(16 * nb));
+        for (size_t k = 0; k < a.corr.size(); ++k) a.corr[k] = -L::kCorr * a.bsums[k];
+      } else {  // Q4_K: the sums of each 32 values (the mins' groups)
+        a.sums.resize(static_cast<size_t>(8 * nb));
+        for (size_t k = 0; k < a.sums.size(); ++k) {
+          a.sums[k] = static_cast<float>(a.bsums[2 * k] + a.bsums[2 * k + 1]);
         }
       }
     }
@@ -686,16 +744,37 @@ struct KGemv {
     for (; r < nr; ++r) rows<1, NT>(n, w + r * ws, ws, a, y + r, ys);
   }
 
-  static void dispatch(int nt, int64_t n, const uint8_t* w, size_t ws, int nr, const Prepared* const* a, float* y,
-                       size_t ys) {
+  // The column kernels' activations, interleaved per super-block (one
+  // pointer walks them): d[nt] (float), then per token the Q4_K mins'
+  // sums (8 floats) or the Q6_K offset's corrections (16 int32), then the
+  // nt tokens' 256 values (Q8_K order).
+  static constexpr bool kColumns = L::kColumns;
+  static void interleave(const Prepared* const* a, int nt, int64_t n, std::vector<uint8_t>& out) {
+    const int64_t nb = n / kQK_K;
+    constexpr size_t kColExtra = L::kColExtra;
+    const size_t stride = (4 + kColExtra + kQK_K) * static_cast<size_t>(nt);
+    out.resize(static_cast<size_t>(nb) * stride);
+    for (int64_t i = 0; i < nb; ++i) {
+      uint8_t* o = out.data() + static_cast<size_t>(i) * stride;
+      for (int t = 0; t < nt; ++t) {
+        std::memcpy(o + 4 * t, &a[t]->d[static_cast<size_t>(i)], 4);
+        if constexpr (L::kCorr != 0) std::memcpy(o + 4 * nt + kColExtra * t, a[t]->corr.data() + 16 * i, kColExtra);
+        else std::memcpy(o + 4 * nt + kColExtra * t, a[t]->sums.data() + 8 * i, kColExtra);
+        std::memcpy(o + (4 + kColExtra) * nt + kQK_K * t, a[t]->raw + i * kQ8K + kQ8KQs, kQK_K);
+      }
+    }
+  }
+
+  static void dispatch(int nt, int64_t n, const uint8_t* w, size_t ws, int nr, const Prepared* const* a,
+                       const uint8_t* xc, float* y, size_t ys) {
     if constexpr (L::kColumns) {
       if (nt >= 2) {
         int r = 0;
         for (; r + 16 <= nr; r += 16) {
           const uint8_t* wr = w + static_cast<size_t>(r) * ws;
-          if (nt == 2) L::template columns16<2>(n, wr, ws, a, y + r, ys);
-          else if (nt == 3) L::template columns16<3>(n, wr, ws, a, y + r, ys);
-          else L::template columns16<4>(n, wr, ws, a, y + r, ys);
+          if (nt == 2) L::template columns16<2>(n, wr, ws, xc, y + r, ys);
+          else if (nt == 3) L::template columns16<3>(n, wr, ws, xc, y + r, ys);
+          else L::template columns16<4>(n, wr, ws, xc, y + r, ys);
         }
         w += static_cast<size_t>(r) * ws;
         y += r;
@@ -718,10 +797,10 @@ struct Q4KLayout {
   using Decode = Q4KDecode;
   static constexpr int kOrder[8] = {0, 2, 1, 3, 4, 6, 5, 7};
   static constexpr bool kColumns = true;
-  static constexpr int kSumValues = 32;  // the mins' groups
-  static constexpr float kSumScale = 1.f;
-  template <int NT, class P>
-  static void columns16(int64_t n, const uint8_t* w, size_t ws, const P* const* a, float* y, size_t ys);
+  static constexpr int kCorr = 0;
+  static constexpr size_t kColExtra = 32;  // the column kernel's activations: the mins' 8 sums per token
+  template <int NT>
+  static void columns16(int64_t n, const uint8_t* w, size_t ws, const uint8_t* xc, float* y, size_t ys);
   static FOLIO_INLINE void decode(const uint8_t* p, __m512i (&q)[4]) {
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     const __m512i z0 = load512(p + offsetof(BlockQ4_K, qs)), z1 = load512(p + offsetof(BlockQ4_K, qs) + 64);
@@ -760,10 +839,10 @@ struct Q6KLayout {
   using Decode = Q6KDecode;
   static constexpr int kOrder[8] = {0, 4, 1, 5, 2, 6, 3, 7};
   static constexpr bool kColumns = true;
-  static constexpr int kSumValues = 16;  // the scales' groups
-  static constexpr float kSumScale = 32.f;  // the -32 offset
-  template <int NT, class P>
-  static void columns16(int64_t n, const uint8_t* w, size_t ws, const P* const* a, float* y, size_t ys);
+  static constexpr int kCorr = 32;  // the offset, folded into each group's integer dot
+  static constexpr size_t kColExtra = 64;  // the column kernel's activations: 16 corrections per token
+  template <int NT>
+  static void columns16(int64_t n, const uint8_t* w, size_t ws, const uint8_t* xc, float* y, size_t ys);
   static FOLIO_INLINE void decode(const uint8_t* p, __m512i (&q)[4]) {
     const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
     const __m512i za = load512(p + offsetof(BlockQ6_K, ql)), zb = load512(p + offsetof(BlockQ6_K, ql) + 64);
@@ -784,36 +863,6 @@ struct Q6KLayout {
   }
 };
 
-// The rows of the next pass (16 on), asked for line by line, row after row
-// (sequential within a row, as the hardware prefetcher likes it), a few
-// lines at a time spread over the current pass: into L1 when the 16 rows fit
-// beside those in use, else into L2. Asking for a whole super-block's worth
-// at once stalled the loop; in the order of the super-blocks (16 rows at a
-// time) was slower (Q4_K_M, 4 sequences: 81 -> 96 t/s spread, 99 -> 105 by
-// rows).
-class NextRows {
- public:
-  NextRows(const uint8_t* w, size_t ws) : w_(w + 16 * ws), ws_(ws), lines_(static_cast<int64_t>((ws + 63) / 64)),
-                                          l1_(16 * ws <= (24u << 10)) {}
-  FOLIO_INLINE void ask(int64_t count) {
-    for (int64_t k = 0; k < count && row_ < 16; ++k) {
-      const uint8_t* q = w_ + row_ * ws_ + line_ * 64;
-      if (l1_) prefetch(q);
-      else prefetch_l2(q);
-      if (++line_ == lines_) {
-        line_ = 0;
-        ++row_;
-      }
-    }
-  }
-
- private:
-  const uint8_t* w_;
-  size_t ws_;
-  int64_t lines_, row_ = 0, line_ = 0;
-  bool l1_;
-};
-
 // Q4_K column kernel (2 to 4 tokens): 16 rows a pass, lane = row. Per
 // super-block the rows' scales and mins are unpacked 16 at a time (their 12
 // bytes transposed like the values), and per 32-value sub-block eight
@@ -822,18 +871,19 @@ class NextRows {
 // 9 multiply-port operations per 512 products, where the row kernel needs 16
 // (vpmaddubsw + vpdpwssd per 64). The mins: one FMA per sub-block with the
 // activation's 32-value sum.
-template <int NT, class P>
-void Q4KLayout::columns16(int64_t n, const uint8_t* w, size_t ws, const P* const* a, float* y, size_t ys) {
+template <int NT>
+void Q4KLayout::columns16(int64_t n, const uint8_t* w, size_t ws, const uint8_t* xc, float* y, size_t ys) {
   const int64_t nb = n / kQK_K;
   constexpr size_t kB = sizeof(BlockQ4_K);
   const __m512i idx = lane_offsets(ws);
   NextRows next(w, ws);  // a quarter of a super-block's lines per 64-value chunk
-  constexpr int64_t kAsk = ((16 * kB + 63) / 64 + 3) / 4;
+  constexpr int kAsk = ((16 * kB + 63) / 64 + 3) / 4;
+  constexpr size_t kExtra = 4 * NT, kQs = (4 + kColExtra) * NT, kStride = kQs + kQK_K * NT;
   const __m512i m4 = _mm512_set1_epi8(0x0F), k1 = _mm512_set1_epi32(0x3f3f3f3f), k2 = _mm512_set1_epi32(0x0f0f0f0f),
                 k3 = _mm512_set1_epi32(0x03030303), low8 = _mm512_set1_epi32(0xFF);
   __m512 acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
-  for (int64_t i = 0; i < nb; ++i) {
+  for (int64_t i = 0; i < nb; ++i, xc += kStride) {
     const uint8_t* p = w + i * kB;
     // d and dmin of the 16 rows.
     const __m512i dd = _mm512_i32gather_epi32(idx, p, 1);
@@ -873,7 +923,7 @@ void Q4KLayout::columns16(int64_t n, const uint8_t* w, size_t ws, const P* const
       const __m512 mm0 = _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(mw, sh0), low8));
       const __m512 mm1 = _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(mw, sh1), low8));
       for (int t = 0; t < NT; ++t) {
-        const uint8_t* xq = a[t]->raw + i * kQ8K + kQ8KQs + 64 * j;
+        const uint8_t* xq = xc + kQs + kQK_K * t + 64 * j;
         __m512i dot0 = _mm512_setzero_si512(), dot1 = _mm512_setzero_si512();
         for (int k = 0; k < 8; ++k) {
           dot0 = _mm512_dpbusd_epi32(dot0, lo[k], _mm512_set1_epi32(i32_at(xq + 4 * k)));
@@ -881,14 +931,14 @@ void Q4KLayout::columns16(int64_t n, const uint8_t* w, size_t ws, const P* const
         }
         sb[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot0), sc0, sb[t]);
         sb[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot1), sc1, sb[t]);
-        const float* s32 = a[t]->sums.data() + 8 * i;
-        mn[t] = _mm512_fmadd_ps(mm0, _mm512_set1_ps(s32[s0]), mn[t]);
-        mn[t] = _mm512_fmadd_ps(mm1, _mm512_set1_ps(s32[s1]), mn[t]);
+        const uint8_t* s32 = xc + kExtra + kColExtra * t;
+        mn[t] = _mm512_fmadd_ps(mm0, _mm512_set1_ps(f32_at(s32 + 4 * s0)), mn[t]);
+        mn[t] = _mm512_fmadd_ps(mm1, _mm512_set1_ps(f32_at(s32 + 4 * s1)), mn[t]);
       }
     }
     for (int t = 0; t < NT; ++t) {
       const __m512 sbt = _mm512_fmsub_ps(d, sb[t], _mm512_mul_ps(dmin, mn[t]));
-      acc[t] = _mm512_fmadd_ps(sbt, _mm512_set1_ps(a[t]->d[static_cast<size_t>(i)]), acc[t]);
+      acc[t] = _mm512_fmadd_ps(sbt, _mm512_set1_ps(f32_at(xc + 4 * t)), acc[t]);
     }
   }
   for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * ys, acc[t]);
@@ -896,34 +946,34 @@ void Q4KLayout::columns16(int64_t n, const uint8_t* w, size_t ws, const P* const
 
 // Q6_K column kernel (2 to 4 tokens), as Q4_K's: per 16-value group four
 // vpdpbusd (16 rows x 4 values) and one convert + FMA by the group scales;
-// the -32 offset by one FMA per group with the activation's 16-value sum.
-// Per core hot, 4 tokens: 70 -> 74-81 GMAC/s (more decoding than Q4_K's
-// for 6-bit values); Q4_K_M, 4 sequences: +2-5% (output and ffn_down).
+// the -32 offset starts each group's integer dot (-32 x the activation's
+// 16-value sum). Per core hot, 4 tokens: 70 -> 74-81 GMAC/s (more decoding
+// than Q4_K's for 6-bit values), 76-78 -> 90-91 with the activations
+// interleaved and the offset in the integer dot; Q4_K_M, 4 sequences:
+// +2-5% (output and ffn_down).
 // Values of half h, dword k (values 4k..4k+3 of each 32): the low nibbles
 // of ql[64h + 4k..] and ql[64h + 32 + 4k..] and the bit pairs of
 // qh[32h + 4k..] give values 128h + {0, 32, 64, 96} + 4k.
-template <int NT, class P>
-void Q6KLayout::columns16(int64_t n, const uint8_t* w, size_t ws, const P* const* a, float* y, size_t ys) {
+template <int NT>
+void Q6KLayout::columns16(int64_t n, const uint8_t* w, size_t ws, const uint8_t* xc, float* y, size_t ys) {
   const int64_t nb = n / kQK_K;
   constexpr size_t kB = sizeof(BlockQ6_K);
   const __m512i idx = lane_offsets(ws);
   NextRows next(w, ws);  // a quarter of a super-block's lines per (half, k range)
-  constexpr int64_t kAsk = ((16 * kB + 63) / 64 + 3) / 4;
+  constexpr int kAsk = ((16 * kB + 63) / 64 + 3) / 4;
+  constexpr size_t kExtra = 4 * NT, kQs = (4 + kColExtra) * NT, kStride = kQs + kQK_K * NT;
   const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
   __m512 acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
-  for (int64_t i = 0; i < nb; ++i) {
+  for (int64_t i = 0; i < nb; ++i, xc += kStride) {
     const uint8_t* p = w + i * kB;
     // d of the 16 rows (the dword ending with it: the block's last bytes).
     const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(
         _mm512_srli_epi32(_mm512_i32gather_epi32(idx, p + offsetof(BlockQ6_K, d) - 2, 1), 16)));
     __m512i scv[4];  // group scales 4c..4c+3 of each row in lane bytes
     transpose16x4(p + offsetof(BlockQ6_K, scales), ws, scv);
-    __m512 sb[NT], off[NT];
-    for (int t = 0; t < NT; ++t) {
-      sb[t] = _mm512_setzero_ps();
-      off[t] = _mm512_setzero_ps();
-    }
+    __m512 sb[NT];
+    for (int t = 0; t < NT; ++t) sb[t] = _mm512_setzero_ps();
     #pragma GCC unroll 4
     for (int h = 0; h < 2; ++h) {
       #pragma GCC unroll 4
@@ -948,19 +998,18 @@ void Q6KLayout::columns16(int64_t n, const uint8_t* w, size_t ws, const P* const
               _mm512_cvtepi32_ps(_mm512_srai_epi32(_mm512_slli_epi32(scv[g / 4], 24 - 8 * (g % 4)), 24));
           #pragma GCC unroll 4
           for (int t = 0; t < NT; ++t) {
-            const uint8_t* xq = a[t]->raw + i * kQ8K + kQ8KQs + 128 * h + 32 * m + 16 * half;
-            __m512i dot = _mm512_setzero_si512();
+            const uint8_t* xq = xc + kQs + kQK_K * t + 128 * h + 32 * m + 16 * half;
+            __m512i dot = _mm512_set1_epi32(i32_at(xc + kExtra + kColExtra * t + 4 * g));
             #pragma GCC unroll 4
             for (int k = 0; k < 4; ++k) dot = _mm512_dpbusd_epi32(dot, v[m][k], _mm512_set1_epi32(i32_at(xq + 4 * k)));
             sb[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), sc, sb[t]);
-            off[t] = _mm512_fmadd_ps(sc, _mm512_set1_ps(a[t]->sums[static_cast<size_t>(16 * i + g)]), off[t]);
           }
         }
       }
     }
     for (int t = 0; t < NT; ++t) {
-      acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(d, _mm512_sub_ps(sb[t], off[t])),
-                               _mm512_set1_ps(a[t]->d[static_cast<size_t>(i)]), acc[t]);
+      acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(d, sb[t]),
+                               _mm512_set1_ps(f32_at(xc + 4 * t)), acc[t]);
     }
   }
   for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * ys, acc[t]);
