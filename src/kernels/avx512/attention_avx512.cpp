@@ -2,6 +2,8 @@
 // softmax, values accumulated in registers. Same roundings as the reference
 // (q and p to F16, round to nearest even); sums in another order.
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include "kernels/avx512/attention_avx512.h"
 
@@ -24,6 +26,8 @@ namespace folio::avx512 {
 
 namespace {
 
+#include "kernels/avx512/common.h"
+
 inline __mmask16 tail_mask(int64_t left) {
   return left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
 }
@@ -32,23 +36,6 @@ inline __m512 load_f16(const uint16_t* p, __mmask16 m) { return _mm512_cvtph_ps(
 
 // Rounds to F16 and back (nearest even), as the reference's f32_to_fp16.
 inline __m512 round_f16(__m512 x) { return _mm512_cvtph_ps(_mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT)); }
-
-// e^x for x <= 0 (softmax arguments): 2^n * e^r, |r| <= ln2/2, degree-6
-// Taylor polynomial (relative error < 2e-7); below -87 the result is 0.
-inline __m512 exp_neg(__m512 x) {
-  x = _mm512_max_ps(x, _mm512_set1_ps(-104.f));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.f / 720);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 120));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 24));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 6));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
-  return _mm512_scalef_ps(p, n);
-}
 
 // out = sum_i scores[i] * v_i for head_dim_v = 16 * NV, in registers.
 template <int NV>
