@@ -24,6 +24,7 @@
 #include "cli/commands.h"
 #include "engine/loader.h"
 #include "gguf/summary.h"
+#include "kernels/argmax.h"
 #include "memory/bandwidth.h"
 #include "memory/proc_status.h"
 #include "memory/system.h"
@@ -165,10 +166,11 @@ double time_gen(const Model& m, Context& ctx, int64_t n, std::vector<float>& log
   const int64_t n_vocab = m.hparams().n_vocab;
   ctx.set_n_past(0);
   int32_t tok = 1 % static_cast<int32_t>(n_vocab);
+  const ArgmaxFn argmax = argmax_kernel();
   const auto t0 = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < n; ++i) {
     m.forward(ctx, &tok, 1, false, logits.data());
-    tok = static_cast<int32_t>(std::max_element(logits.begin(), logits.begin() + n_vocab) - logits.begin());
+    tok = static_cast<int32_t>(argmax(logits.data(), n_vocab));
   }
   return seconds_since(t0);
 }
@@ -185,12 +187,12 @@ double time_gen_parallel(const Model& m, const std::vector<std::unique_ptr<Conte
   logits.resize(static_cast<size_t>(p * n_vocab));
   std::vector<int32_t> toks(static_cast<size_t>(p));
   for (int64_t s = 0; s < p; ++s) toks[static_cast<size_t>(s)] = static_cast<int32_t>((1 + s) % n_vocab);
+  const ArgmaxFn argmax = argmax_kernel();
   const auto t0 = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < n; ++i) {
     m.decode(cs.data(), toks.data(), p, logits.data());
     for (int64_t s = 0; s < p; ++s) {
-      const auto row = logits.begin() + s * n_vocab;
-      toks[static_cast<size_t>(s)] = static_cast<int32_t>(std::max_element(row, row + n_vocab) - row);
+      toks[static_cast<size_t>(s)] = static_cast<int32_t>(argmax(logits.data() + s * n_vocab, n_vocab));
     }
   }
   return seconds_since(t0);

@@ -7,7 +7,6 @@
 #include "kernels/attention.h"
 #include "kernels/gated_act.h"
 #include "memory/mapped_file.h"
-#include "tensor/fp16.h"
 
 namespace folio {
 
@@ -47,8 +46,8 @@ void attention(Context& ctx, int64_t layer, const AttentionShape& s, const float
   for (int64_t t = 0; t < n; ++t) {
     uint16_t* kc = rows[t].kv->k(layer, rows[t].pos);
     uint16_t* vc = rows[t].kv->v(layer, rows[t].pos);
-    for (int64_t i = 0; i < kw; ++i) kc[i] = f32_to_fp16(k[t * kw + i]);
-    for (int64_t i = 0; i < vw; ++i) vc[i] = f32_to_fp16(v[t * vw + i]);
+    store_f16(k + t * kw, kc, kw);
+    store_f16(v + t * vw, vc, vw);
   }
   int64_t n_ctx = 0;
   for (int64_t t = 0; t < n; ++t) n_ctx = std::max(n_ctx, rows[t].kv->n_ctx());

@@ -2,6 +2,7 @@
 
 #include "base/cpu.h"
 #include "kernels/avx512/attention_avx512.h"
+#include "kernels/dot.h"
 
 namespace folio {
 
@@ -12,6 +13,11 @@ AttendFn attend_kernel() {
     return &attend_ref;
   }();
   return fn;
+}
+
+void store_f16(const float* x, uint16_t* y, int64_t n) {
+  static const ActQuantizeFn fn = dot_kernel(TensorType::kF16).quantize_act;
+  fn(x, y, n);
 }
 
 }  // namespace folio

@@ -29,4 +29,8 @@ using AttendFn = void (*)(const AttendArgs& a);
 AttendFn attend_kernel();
 void attend_ref(const AttendArgs& a);
 
+// n floats into F16 cache entries (round to nearest even, as the F16
+// activations are converted: the vectorized converter where the CPU has one).
+void store_f16(const float* x, uint16_t* y, int64_t n);
+
 }  // namespace folio

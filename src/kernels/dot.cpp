@@ -35,6 +35,7 @@ std::array<DotKernel, kTensorTypeCount> make_table() {
     for (TensorType q : {TensorType::kQ4_0, TensorType::kQ5_0, TensorType::kQ8_0}) {
       t[static_cast<uint32_t>(q)].quantize_act = avx2::quantize_act_q8_0;
     }
+    t[static_cast<uint32_t>(TensorType::kF16)].quantize_act = avx2::quantize_act_f16;
   }
   if (f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni && f.fma && f.f16c) {
     auto set = [&](TensorType type, TileFn tile) { t[static_cast<uint32_t>(type)].tile = tile; };

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "base/cpu.h"
 #include "base/rng.h"
@@ -153,6 +154,30 @@ TEST(DotKernels, ActivationQuantizersOnTiesAndZeros) {
     for (const std::vector<float>* in : {&x, &zeros}) {
       EXPECT_EQ(encode(r.quantize_act, r.act_type, *in, 0), encode(k.quantize_act, k.act_type, *in, 0))
           << type_name(t);
+    }
+  }
+}
+
+// F16 activations (and KV cache rows): ties to even, subnormals, overflow
+// to infinity, signed zeros bit for bit; a NaN stays a NaN.
+TEST(DotKernels, F16ActivationsOnEdgeValues) {
+  const DotKernel& k = dot_kernel(TensorType::kF16);
+  const DotKernel& r = dot_kernel_ref(TensorType::kF16);
+  std::vector<float> x = {0.f, -0.f, 1.f, -1.f, 65504.f, 65519.f, 65520.f, -1e9f, 1e-8f, -3e-6f, 5.96e-8f, 2.98e-8f,
+                          6.1035156e-5f, 1.00048828125f, 1.00146484375f, 2049.f, 2051.f, std::nanf(""),
+                          std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()};
+  for (int i = 0; i < 40; ++i) x.push_back(std::ldexp(1.f + static_cast<float>(i) / 64, i - 30));
+  std::vector<uint16_t> want(x.size()), got(x.size());
+  for (size_t shift : {0u, 3u}) {  // the vector part and the scalar tail
+    r.quantize_act(x.data() + shift, want.data(), static_cast<int64_t>(x.size() - shift));
+    k.quantize_act(x.data() + shift, got.data(), static_cast<int64_t>(x.size() - shift));
+    for (size_t i = 0; i + shift < x.size(); ++i) {
+      if (std::isnan(x[i + shift])) {
+        EXPECT_EQ(got[i] & 0x7C00, 0x7C00);
+        EXPECT_NE(got[i] & 0x3FF, 0);
+      } else {
+        EXPECT_EQ(got[i], want[i]) << "x=" << x[i + shift];
+      }
     }
   }
 }

@@ -20,5 +20,6 @@ float dot_q5_k_q8_k(int64_t n, const void* w, const void* x);
 float dot_q2_k_q8_k(int64_t n, const void* w, const void* x);
 float dot_q3_k_q8_k(int64_t n, const void* w, const void* x);
 void quantize_act_q8_0(const float* x, void* dst, int64_t n);
+void quantize_act_f16(const float* x, void* dst, int64_t n);
 
 }  // namespace folio::avx2
