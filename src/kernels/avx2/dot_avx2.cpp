@@ -11,12 +11,8 @@
 #include "tensor/blocks.h"
 #include "tensor/fp16.h"
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,f16c")
-#endif
+#define FOLIO_TARGET "avx2,fma,f16c"
+#include "kernels/target_begin.h"
 #include <immintrin.h>
 
 namespace folio::avx2 {
@@ -245,18 +241,22 @@ float dot_q6_k_q8_k(int64_t n, const void* w, const void* x) {
   return sum;
 }
 
+namespace {
+// Eight BF16 values as floats (a BF16 is the top half of an f32).
+inline __m256 widen_bf16(const uint8_t* p) {
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
+}
+}  // namespace
+
 float dot_bf16(int64_t n, const void* w, const void* x) {
   const auto* a = static_cast<const uint8_t*>(w);
   const auto* b = static_cast<const uint8_t*>(x);
-  auto widen = [](const uint8_t* p) {
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
-  };
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
     _mm_prefetch(reinterpret_cast<const char*>(a + 2 * i) + kPrefetch, _MM_HINT_T0);
-    acc0 = _mm256_fmadd_ps(widen(a + 2 * i), widen(b + 2 * i), acc0);
-    acc1 = _mm256_fmadd_ps(widen(a + 2 * i + 16), widen(b + 2 * i + 16), acc1);
+    acc0 = _mm256_fmadd_ps(widen_bf16(a + 2 * i), widen_bf16(b + 2 * i), acc0);
+    acc1 = _mm256_fmadd_ps(widen_bf16(a + 2 * i + 16), widen_bf16(b + 2 * i + 16), acc1);
   }
   float sum = hsum(_mm256_add_ps(acc0, acc1));
   for (; i < n; ++i) {
@@ -424,8 +424,4 @@ void quantize_act_f16(const float* x, void* dst, int64_t n) {
 
 }  // namespace folio::avx2
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+#include "kernels/target_end.h"

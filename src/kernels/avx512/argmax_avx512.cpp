@@ -3,19 +3,8 @@
 // logits (128256 floats for llama 3) stay in L2 between the passes.
 #include "kernels/avx512/argmax_avx512.h"
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f")
-#endif
-// GCC 12's AVX-512 headers start some reductions from _mm512_undefined_*
-// values and warn about them as uninitialized; nothing of ours is.
-#pragma GCC diagnostic push
-#ifndef __clang__
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#pragma GCC diagnostic ignored "-Wuninitialized"
+#define FOLIO_TARGET "avx512f"
+#include "kernels/target_begin.h"
 #include <immintrin.h>
 
 namespace folio::avx512 {
@@ -43,9 +32,4 @@ int64_t argmax(const float* x, int64_t n) {
 
 }  // namespace folio::avx512
 
-#pragma GCC diagnostic pop
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+#include "kernels/target_end.h"

@@ -7,19 +7,8 @@
 
 #include "kernels/avx512/gated_act_avx512.h"
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512dq,fma,f16c"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512dq,fma,f16c")
-#endif
-// GCC 12's AVX-512 headers start some conversions from _mm512_undefined_*
-// values and warn about them as uninitialized; nothing of ours is.
-#pragma GCC diagnostic push
-#ifndef __clang__
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#pragma GCC diagnostic ignored "-Wuninitialized"
+#define FOLIO_TARGET "avx512f,avx512dq,fma,f16c"
+#include "kernels/target_begin.h"
 #include <immintrin.h>
 
 namespace folio::avx512 {
@@ -67,9 +56,4 @@ void gelu_mul(float* gate, const float* up, int64_t n) { apply<true>(gate, up, n
 
 }  // namespace folio::avx512
 
-#pragma GCC diagnostic pop
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+#include "kernels/target_end.h"

@@ -18,19 +18,8 @@
 #include "kernels/avx512/gemm_avx512.h"
 #include "tensor/blocks.h"
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma,f16c"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma,f16c")
-#endif
-// GCC 12's AVX-512 headers start some conversions from _mm512_undefined_*
-// values and warn about them as uninitialized; nothing of ours is.
-#pragma GCC diagnostic push
-#ifndef __clang__
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#pragma GCC diagnostic ignored "-Wuninitialized"
+#define FOLIO_TARGET "avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma,f16c"
+#include "kernels/target_begin.h"
 #include <immintrin.h>
 
 namespace folio::avx512 {
@@ -1154,9 +1143,4 @@ FOLIO_TILE_DEF(tile_f32_f32, FloatTile<FloatFmt::kF32>)
 
 }  // namespace folio::avx512
 
-#pragma GCC diagnostic pop
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+#include "kernels/target_end.h"

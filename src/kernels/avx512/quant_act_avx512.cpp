@@ -8,19 +8,8 @@
 #include "kernels/avx512/quant_act_avx512.h"
 #include "tensor/blocks.h"
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq")
-#endif
-// GCC 12's AVX-512 headers start some conversions from _mm512_undefined_*
-// values and warn about them as uninitialized; nothing of ours is.
-#pragma GCC diagnostic push
-#ifndef __clang__
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#pragma GCC diagnostic ignored "-Wuninitialized"
+#define FOLIO_TARGET "avx512f,avx512bw,avx512vl,avx512dq"
+#include "kernels/target_begin.h"
 #include <immintrin.h>
 
 namespace folio::avx512 {
@@ -63,9 +52,4 @@ void quantize_act_q8_k(const float* x, void* dst, int64_t n) {
 
 }  // namespace folio::avx512
 
-#pragma GCC diagnostic pop
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+#include "kernels/target_end.h"
