@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "base/check.h"
 #include "kernels/attention.h"
 #include "kernels/gated_act.h"
 #include "memory/mapped_file.h"
@@ -16,12 +17,26 @@ constexpr size_t kBufRope = 10, kBufScores = 11, kBufGate = 12, kBufUp = 13, kBu
 constexpr size_t kBufRouter = 15, kBufMoeIn = 16, kBufMoeOut = 17;
 }  // namespace
 
-void linear(Context& ctx, const WeightView& w, const float* bias, const float* x, int64_t n, float* y) {
-  matmul(ctx.pool(), w, x, w.n_in, n, y, w.n_out, ctx.matmul_scratch());
+namespace {
+void add_bias(const float* bias, int64_t n, int64_t width, float* y) {
   if (bias == nullptr) return;
   for (int64_t t = 0; t < n; ++t) {
-    for (int64_t r = 0; r < w.n_out; ++r) y[t * w.n_out + r] += bias[r];
+    for (int64_t r = 0; r < width; ++r) y[t * width + r] += bias[r];
   }
+}
+}  // namespace
+
+void linear(Context& ctx, const WeightView& w, const float* bias, const float* x, int64_t n, float* y) {
+  matmul(ctx.pool(), w, x, w.n_in, n, y, w.n_out, ctx.matmul_scratch());
+  add_bias(bias, n, w.n_out, y);
+}
+
+void linear_group(Context& ctx, const LinearOut* outs, int count, const float* x, int64_t n) {
+  MatmulOut mo[4];
+  FOLIO_CHECK(count >= 1 && count <= 4);
+  for (int i = 0; i < count; ++i) mo[i] = {outs[i].w, outs[i].y, outs[i].w->n_out};
+  matmul_group(ctx.pool(), mo, count, x, outs[0].w->n_in, n, ctx.matmul_scratch());
+  for (int i = 0; i < count; ++i) add_bias(outs[i].bias, n, outs[i].w->n_out, outs[i].y);
 }
 
 std::vector<RowPlace> rows_in(Context& ctx, int64_t pos0, int64_t n) {
@@ -187,8 +202,8 @@ const float* ffn_gated(Context& ctx, const FfnWeights& w, FfnActivation act, con
   float* gate = ctx.buffer(kBufGate, static_cast<size_t>(n * n_ff));
   float* up = ctx.buffer(kBufUp, static_cast<size_t>(n * n_ff));
   float* y = ctx.buffer(kBufFfnOut, static_cast<size_t>(n * n_embd));
-  linear(ctx, w.gate, nullptr, xn, n, gate);
-  linear(ctx, w.up, nullptr, xn, n, up);
+  const LinearOut gate_up[2] = {{&w.gate, nullptr, gate}, {&w.up, nullptr, up}};
+  linear_group(ctx, gate_up, 2, xn, n);
   // The activation on both cores (an exp per value: 8192 per token for a
   // 1B model, serial it left the other core waiting), vectorized.
   const GatedActFn fn = gated_act_kernel(act == FfnActivation::kSilu ? GatedAct::kSilu : GatedAct::kGeluTanh);

@@ -87,4 +87,13 @@ const float* moe_ffn(Context& ctx, const MoeWeights& w, const MoeSpec& s, FfnAct
 // y (n, w.n_out) = W xn (n, w.n_in) + bias (optional).
 void linear(Context& ctx, const WeightView& w, const float* bias, const float* x, int64_t n, float* y);
 
+// Several linear layers of the same input (q, k, v; gate, up) in one pass
+// over the threads (matmul_group), each with its optional bias.
+struct LinearOut {
+  const WeightView* w = nullptr;
+  const float* bias = nullptr;
+  float* y = nullptr;
+};
+void linear_group(Context& ctx, const LinearOut* outs, int count, const float* x, int64_t n);
+
 }  // namespace folio

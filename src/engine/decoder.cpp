@@ -169,9 +169,8 @@ const float* DecoderModel::self_attention(Context& ctx, int64_t l, const float* 
   float* v = ctx.buffer(4, static_cast<size_t>(n * vw));
   float* att = ctx.buffer(5, static_cast<size_t>(n * h.n_head * h.head_dim_v));
   float* o = ctx.buffer(7, static_cast<size_t>(n * h.n_embd));
-  linear(ctx, L.wq, L.bq, xn, n, q);
-  linear(ctx, L.wk, L.bk, xn, n, k);
-  linear(ctx, L.wv, L.bv, xn, n, v);
+  const LinearOut qkv[3] = {{&L.wq, L.bq, q}, {&L.wk, L.bk, k}, {&L.wv, L.bv, v}};
+  linear_group(ctx, qkv, 3, xn, n);
   if (L.q_norm != nullptr) {
     for (int64_t i = 0; i < n * h.n_head; ++i) ops::rms_norm(q + i * h.head_dim_k, L.q_norm, h.norm_eps, h.head_dim_k, q + i * h.head_dim_k);
     for (int64_t i = 0; i < n * h.n_head_kv; ++i) ops::rms_norm(k + i * h.head_dim_k, L.k_norm, h.norm_eps, h.head_dim_k, k + i * h.head_dim_k);

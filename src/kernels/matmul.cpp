@@ -19,21 +19,64 @@ constexpr int64_t kRowTile = 4;
 
 }  // namespace
 
-void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_stride, int64_t n_tokens, float* y,
-            int64_t y_stride, MatmulScratch& scratch) {
-  const DotKernel& k = dot_kernel(w.type);
-  FOLIO_CHECK(k.vec_dot != nullptr);
-  const size_t act_row = row_bytes(k.act_type, w.n_in);
+namespace {
+
+// The activations of n_tokens rows of x in k's activation type, in scratch;
+// a few tokens on the calling thread (a hand-off to the
+// pool costs more than quantizing them).
+constexpr int64_t kSerialQuantTokens = 4;
+
+const uint8_t* quantize(ThreadPool& pool, const DotKernel& k, int64_t n_in, const float* x, int64_t x_stride,
+                        int64_t n_tokens, MatmulScratch& scratch) {
+  const size_t act_row = row_bytes(k.act_type, n_in);
   scratch.act.resize(act_row * static_cast<size_t>(n_tokens));
   uint8_t* act = scratch.act.data();
-  if (n_tokens == 1) {
-    k.quantize_act(x, act, w.n_in);
+  if (n_tokens <= kSerialQuantTokens) {
+    for (int64_t t = 0; t < n_tokens; ++t) k.quantize_act(x + t * x_stride, act + t * act_row, n_in);
   } else {
     pool.parallel_for(n_tokens, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) k.quantize_act(x + t * x_stride, act + t * act_row, w.n_in);
+      for (int64_t t = t0; t < t1; ++t) k.quantize_act(x + t * x_stride, act + t * act_row, n_in);
     });
   }
-  if (k.tile == nullptr) {
+  return act;
+}
+
+// Whether one pass can serve all of outs: the same input width and
+// activation type, tile kernels for all, the same path (panels or tiles).
+bool one_pass(const MatmulOut* outs, int count, int64_t n_tokens) {
+  const DotKernel& k0 = dot_kernel(outs[0].w->type);
+  for (int i = 0; i < count; ++i) {
+    const DotKernel& k = dot_kernel(outs[i].w->type);
+    if (k.tile == nullptr || k.act_type != k0.act_type || outs[i].w->n_in != outs[0].w->n_in) return false;
+    if ((k.gemm != nullptr) != (k0.gemm != nullptr) && n_tokens >= kGemmMinTokens) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_stride, int64_t n_tokens, float* y,
+            int64_t y_stride, MatmulScratch& scratch) {
+  const MatmulOut out{&w, y, y_stride};
+  matmul_group(pool, &out, 1, x, x_stride, n_tokens, scratch);
+}
+
+void matmul_group(ThreadPool& pool, const MatmulOut* outs, int count, const float* x, int64_t x_stride,
+                  int64_t n_tokens, MatmulScratch& scratch) {
+  FOLIO_CHECK(count >= 1);
+  for (int i = 0; i < count; ++i) FOLIO_CHECK(dot_kernel(outs[i].w->type).vec_dot != nullptr);
+  if (count > 1 && !one_pass(outs, count, n_tokens)) {
+    for (int i = 0; i < count; ++i) matmul_group(pool, outs + i, 1, x, x_stride, n_tokens, scratch);
+    return;
+  }
+  const DotKernel& k = dot_kernel(outs[0].w->type);
+  const int64_t n_in = outs[0].w->n_in;
+  const size_t act_row = row_bytes(k.act_type, n_in);
+  const uint8_t* act = quantize(pool, k, n_in, x, x_stride, n_tokens, scratch);
+  if (k.tile == nullptr) {  // count == 1 here
+    const WeightView& w = *outs[0].w;
+    float* y = outs[0].y;
+    const int64_t y_stride = outs[0].y_stride;
     pool.parallel_for(w.n_out, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         const uint8_t* row = w.row(r);
@@ -42,21 +85,32 @@ void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_str
     });
     return;
   }
-  // Each thread takes a contiguous run of rows (each weight row is read
-  // from memory once per chunk of tokens) and walks it in register tiles.
+  // Each thread takes a contiguous run of rows of the matrices side by side
+  // (each weight row is read from memory once per chunk of tokens) and
+  // walks it in register tiles.
   const bool panel = k.gemm != nullptr && n_tokens >= kGemmMinTokens;
-  const TileFn fn = panel ? k.gemm : k.tile;
   const int64_t row_tile = panel ? kGemmRows : kRowTile;
   const int64_t chunk = std::max<int64_t>(kGemmMinTokens, static_cast<int64_t>(kActChunkBytes / act_row) / 8 * 8);
-  const int64_t tiles = (w.n_out + row_tile - 1) / row_tile;
+  int64_t tiles = 0;
+  for (int i = 0; i < count; ++i) tiles += (outs[i].w->n_out + row_tile - 1) / row_tile;
   pool.run([&](int ith, int nth) {
-    const int64_t r0 = std::min(w.n_out, tiles * ith / nth * row_tile);
-    const int64_t r1 = std::min(w.n_out, tiles * (ith + 1) / nth * row_tile);
-    if (r0 >= r1) return;
+    const int64_t first = tiles * ith / nth, last = tiles * (ith + 1) / nth;  // this thread's tiles
+    if (first >= last) return;
     for (int64_t t0 = 0; t0 < n_tokens; t0 += chunk) {
       const int64_t nt = std::min(chunk, n_tokens - t0);
-      fn(w.n_in, w.row(r0), w.row_bytes, static_cast<int>(r1 - r0), act + t0 * act_row, act_row, static_cast<int>(nt),
-         y + t0 * y_stride + r0, static_cast<size_t>(y_stride));
+      int64_t base = 0;  // the first tile of matrix i
+      for (int i = 0; i < count && base < last; ++i) {
+        const WeightView& w = *outs[i].w;
+        const int64_t mine = (w.n_out + row_tile - 1) / row_tile;
+        const int64_t r0 = std::min(w.n_out, (std::max(first, base) - base) * row_tile);
+        const int64_t r1 = std::min(w.n_out, (std::min(last, base + mine) - base) * row_tile);
+        base += mine;
+        if (r0 >= r1) continue;
+        const DotKernel& ki = dot_kernel(w.type);
+        const TileFn fn = panel ? ki.gemm : ki.tile;
+        fn(n_in, w.row(r0), w.row_bytes, static_cast<int>(r1 - r0), act + t0 * act_row, act_row, static_cast<int>(nt),
+           outs[i].y + t0 * outs[i].y_stride + r0, static_cast<size_t>(outs[i].y_stride));
+      }
     }
   });
 }

@@ -36,6 +36,19 @@ struct MatmulScratch {
 void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_stride, int64_t n_tokens, float* y,
             int64_t y_stride, MatmulScratch& scratch);
 
+// Several matrices that take the same input (a layer's q, k and v; gate
+// and up): y_i = W_i x. When they pair with the same activation type the
+// input is quantized once and the rows of all of them are split over the
+// threads in one pass (one hand-off instead of one per matrix); else one
+// matmul each.
+struct MatmulOut {
+  const WeightView* w = nullptr;
+  float* y = nullptr;
+  int64_t y_stride = 0;
+};
+void matmul_group(ThreadPool& pool, const MatmulOut* outs, int count, const float* x, int64_t x_stride,
+                  int64_t n_tokens, MatmulScratch& scratch);
+
 // Dequantizes row r of W (e.g. an embedding lookup) into out[0..n_in).
 void dequantize_row(const WeightView& w, int64_t r, float* out);
 
