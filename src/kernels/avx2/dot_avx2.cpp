@@ -414,12 +414,15 @@ void quantize_act_q8_0(const float* x, void* dst, int64_t n) {
 // F16 activations (and the KV cache's rows): vcvtps2ph rounds to nearest
 // even as the reference does; only a NaN's payload may differ (still NaN).
 void quantize_act_f16(const float* x, void* dst, int64_t n) {
-  auto* out = static_cast<uint16_t*>(dst);
+  auto* out = static_cast<uint8_t*>(dst);  // any alignment
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2 * i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
   }
-  for (; i < n; ++i) out[i] = f32_to_fp16(x[i]);
+  for (; i < n; ++i) {
+    const uint16_t h = f32_to_fp16(x[i]);
+    std::memcpy(out + 2 * i, &h, 2);
+  }
 }
 
 }  // namespace folio::avx2
