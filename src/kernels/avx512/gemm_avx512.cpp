@@ -64,35 +64,62 @@ constexpr int kGemvRowBlock = 16;
 template <class G>
 void gemv_tokens(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
                  size_t ys) {
-  thread_local std::vector<typename G::Prepared> prepared;
+  using P = typename G::Prepared;
+  thread_local std::vector<P> prepared;
   if (prepared.size() < static_cast<size_t>(nt)) prepared.resize(static_cast<size_t>(nt));
   for (int t = 0; t < nt; ++t) G::prepare(x + static_cast<size_t>(t) * xs, n, prepared[static_cast<size_t>(t)]);
-  // The column kernels' activations, per group of 2..kGemvTokens tokens,
-  // interleaved (one pointer in the kernel instead of three per token: the
-  // loops had spilled their pointers; 4 sequences, Q4_K_M 98.5-98.8 ->
-  // 102-104 t/s, Q4_0 102-103 -> 104-107, in interleaved runs).
+  // Per group of up to kGemvTokens tokens: its prepared rows and, for the
+  // column kernels (2 tokens or more), its activations interleaved (one
+  // pointer in the kernel instead of three per token: the loops had
+  // spilled their pointers; 4 sequences, Q4_K_M 98.5-98.8 -> 102-104 t/s,
+  // Q4_0 102-103 -> 104-107, in interleaved runs).
+  struct Group {
+    const P* a[kGemvTokens];
+    int count;
+    const uint8_t* xc;
+  };
   thread_local std::vector<std::vector<uint8_t>> cols;
-  if constexpr (G::kColumns) {
-    const size_t groups = static_cast<size_t>((nt + kGemvTokens - 1) / kGemvTokens);
-    if (cols.size() < groups) cols.resize(groups);
-    for (int t = 0; t < nt; t += kGemvTokens) {
-      const int count = std::min(kGemvTokens, nt - t);
-      const typename G::Prepared* a[kGemvTokens];
-      for (int i = 0; i < count; ++i) a[i] = &prepared[static_cast<size_t>(t + i)];
-      if (count >= 2) G::interleave(a, count, n, cols[static_cast<size_t>(t / kGemvTokens)]);
+  const size_t n_groups = static_cast<size_t>((nt + kGemvTokens - 1) / kGemvTokens);
+  if (cols.size() < n_groups) cols.resize(n_groups);
+  thread_local std::vector<Group> groups;
+  groups.resize(n_groups);
+  for (size_t g = 0; g < n_groups; ++g) {
+    Group& gr = groups[g];
+    const int t = static_cast<int>(g) * kGemvTokens;
+    gr.count = std::min(kGemvTokens, nt - t);
+    for (int i = 0; i < gr.count; ++i) gr.a[i] = &prepared[static_cast<size_t>(t + i)];
+    gr.xc = nullptr;
+    if constexpr (G::kColumns) {
+      if (gr.count >= 2) {
+        G::interleave(gr.a, gr.count, n, cols[g]);
+        gr.xc = cols[g].data();
+      }
     }
   }
   const int block = nt <= kGemvTokens ? nr : kGemvRowBlock;
   for (int r = 0; r < nr; r += block) {
     const int rows = std::min(block, nr - r);
-    for (int t = 0; t < nt; t += kGemvTokens) {
-      const int count = std::min(kGemvTokens, nt - t);
-      const typename G::Prepared* a[kGemvTokens];
-      for (int i = 0; i < count; ++i) a[i] = &prepared[static_cast<size_t>(t + i)];
-      const uint8_t* xc = G::kColumns && count >= 2 ? cols[static_cast<size_t>(t / kGemvTokens)].data() : nullptr;
-      G::dispatch(count, n, w + static_cast<size_t>(r) * ws, ws, rows, a, xc, y + static_cast<size_t>(t) * ys + r, ys);
+    for (size_t g = 0; g < n_groups; ++g) {
+      const Group& gr = groups[g];
+      G::dispatch(gr.count, n, w + static_cast<size_t>(r) * ws, ws, rows, gr.a, gr.xc,
+                  y + g * kGemvTokens * ys + r, ys);
     }
   }
+}
+
+// The column kernel K::columns16 of 2..4 tokens over the rows in passes of
+// 16; returns the rows it covered (the rest, fewer than 16, go to the row
+// kernels).
+template <class K>
+int column_passes(int nt, int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* xc, float* y, size_t ys) {
+  int r = 0;
+  for (; r + 16 <= nr; r += 16) {
+    const uint8_t* wr = w + static_cast<size_t>(r) * ws;
+    if (nt == 2) K::template columns16<2>(n, wr, ws, xc, y + r, ys);
+    else if (nt == 3) K::template columns16<3>(n, wr, ws, xc, y + r, ys);
+    else K::template columns16<4>(n, wr, ws, xc, y + r, ys);
+  }
+  return r;
 }
 
 // Register tiles (the types without a matrix-vector kernel: Q2_K, Q3_K and
@@ -296,7 +323,6 @@ struct LegacyGemv {
     std::vector<int32_t> xq, init;  // 16 lanes per vector
     std::vector<float> dx;          // per block, padded to 16
     std::vector<float> sum;         // Q8_1: d * sum per block, padded to 16
-    std::vector<int32_t> corr;      // column kernel: -offset * sum of the block's values
     const uint8_t* x = nullptr;     // the activation row itself
   };
 
@@ -319,15 +345,6 @@ struct LegacyGemv {
     }
     for (int64_t b = 0; b < nb; ++b) a.dx[static_cast<size_t>(b)] = half(x + b * kAct);
     a.x = x;
-    if constexpr (G::kColumns) {
-      a.corr.resize(static_cast<size_t>(nb));
-      const int off = static_cast<uint8_t>(G::kOffset);
-      for (int64_t b = 0; b < nb; ++b) {
-        int sum = 0;
-        for (int i = 0; i < kQK; ++i) sum += static_cast<int8_t>(x[b * kAct + G::kActQs + i]);
-        a.corr[static_cast<size_t>(b)] = -off * sum;
-      }
-    }
     if (kMin) {
       a.sum.assign(static_cast<size_t>(nb + 16), 0.f);
       for (int64_t b = 0; b < nb; ++b) a.sum[static_cast<size_t>(b)] = half(x + b * kAct + 2);
@@ -434,19 +451,25 @@ struct LegacyGemv {
   static constexpr bool kColumns = G::kColumns;
   // Its activations, interleaved per block so that one pointer walks them
   // all (with a pointer per token and per array the loop ran out of
-  // registers): corr[nt] (int32), dx[nt] (float), then the nt tokens' 32
-  // values.
+  // registers): corr[nt] (int32: -offset x the block's value sum, the
+  // dot's start), dx[nt] (float), then the nt tokens' 32 values. Built only
+  // for 2 tokens or more: the one-token path does none of it.
   static constexpr size_t kColToken = 8 + kQK;
   static void interleave(const Prepared* const* a, int nt, int64_t n, std::vector<uint8_t>& out) {
     const int64_t nb = n / kQK;
     const size_t stride = kColToken * static_cast<size_t>(nt);
+    const int off = static_cast<uint8_t>(G::kOffset);
     out.resize(static_cast<size_t>(nb) * stride);
     for (int64_t j = 0; j < nb; ++j) {
       uint8_t* o = out.data() + static_cast<size_t>(j) * stride;
       for (int t = 0; t < nt; ++t) {
-        std::memcpy(o + 4 * t, &a[t]->corr[static_cast<size_t>(j)], 4);
+        const uint8_t* qs = a[t]->x + j * kAct + G::kActQs;
+        int sum = 0;
+        for (int i = 0; i < kQK; ++i) sum += static_cast<int8_t>(qs[i]);
+        const int32_t corr = -off * sum;
+        std::memcpy(o + 4 * t, &corr, 4);
         std::memcpy(o + 4 * (nt + t), &a[t]->dx[static_cast<size_t>(j)], 4);
-        std::memcpy(o + 8 * nt + kQK * t, a[t]->x + j * kAct + G::kActQs, kQK);
+        std::memcpy(o + 8 * nt + kQK * t, qs, kQK);
       }
     }
   }
@@ -485,13 +508,7 @@ struct LegacyGemv {
                        const uint8_t* xc, float* y, size_t ys) {
     if constexpr (G::kColumns) {
       if (nt >= 2) {
-        int r = 0;
-        for (; r + 16 <= nr; r += 16) {
-          const uint8_t* wr = w + static_cast<size_t>(r) * ws;
-          if (nt == 2) columns16<2>(n, wr, ws, xc, y + r, ys);
-          else if (nt == 3) columns16<3>(n, wr, ws, xc, y + r, ys);
-          else columns16<4>(n, wr, ws, xc, y + r, ys);
-        }
+        const int r = column_passes<LegacyGemv>(nt, n, w, ws, nr, xc, y, ys);
         w += static_cast<size_t>(r) * ws;
         y += r;
         nr -= r;
@@ -654,8 +671,6 @@ struct KGemv {
     std::vector<int8_t> x;        // 256 values per super-block, chunk order
     std::vector<int16_t> bsums;   // 16 per super-block
     std::vector<float> d;         // per super-block
-    std::vector<float> sums;      // Q4_K column kernel: per super-block, the sums of each 32 values
-    std::vector<int32_t> corr;    // Q6_K column kernel: per super-block, -32 * the sums of each 16 values
     const uint8_t* raw = nullptr; // the activation row itself (Q8_K blocks)
   };
 
@@ -673,17 +688,6 @@ struct KGemv {
       a.d[static_cast<size_t>(i)] = f32_at(b);
     }
     a.raw = x;
-    if constexpr (L::kColumns) {
-      if constexpr (L::kCorr != 0) {  // Q6_K: -offset * the sum of each 16 values, the dot's start
-        a.corr.resize(static_cast<size_t>(16 * nb));
-        for (size_t k = 0; k < a.corr.size(); ++k) a.corr[k] = -L::kCorr * a.bsums[k];
-      } else {  // Q4_K: the sums of each 32 values (the mins' groups)
-        a.sums.resize(static_cast<size_t>(8 * nb));
-        for (size_t k = 0; k < a.sums.size(); ++k) {
-          a.sums[k] = static_cast<float>(a.bsums[2 * k] + a.bsums[2 * k + 1]);
-        }
-      }
-    }
   }
 
   template <int NR, int NT>
@@ -735,8 +739,9 @@ struct KGemv {
 
   // The column kernels' activations, interleaved per super-block (one
   // pointer walks them): d[nt] (float), then per token the Q4_K mins'
-  // sums (8 floats) or the Q6_K offset's corrections (16 int32), then the
-  // nt tokens' 256 values (Q8_K order).
+  // sums (8 floats: the sums of each 32 values) or the Q6_K offset's
+  // corrections (16 int32: -32 x the sums of each 16 values, the group
+  // dots' start), then the nt tokens' 256 values (Q8_K order).
   static constexpr bool kColumns = L::kColumns;
   static void interleave(const Prepared* const* a, int nt, int64_t n, std::vector<uint8_t>& out) {
     const int64_t nb = n / kQK_K;
@@ -747,8 +752,17 @@ struct KGemv {
       uint8_t* o = out.data() + static_cast<size_t>(i) * stride;
       for (int t = 0; t < nt; ++t) {
         std::memcpy(o + 4 * t, &a[t]->d[static_cast<size_t>(i)], 4);
-        if constexpr (L::kCorr != 0) std::memcpy(o + 4 * nt + kColExtra * t, a[t]->corr.data() + 16 * i, kColExtra);
-        else std::memcpy(o + 4 * nt + kColExtra * t, a[t]->sums.data() + 8 * i, kColExtra);
+        const int16_t* bs = a[t]->bsums.data() + 16 * i;
+        uint8_t* e = o + 4 * nt + kColExtra * t;
+        for (int k = 0; k < static_cast<int>(kColExtra / 4); ++k) {
+          if constexpr (L::kCorr != 0) {
+            const int32_t c = -L::kCorr * bs[k];
+            std::memcpy(e + 4 * k, &c, 4);
+          } else {
+            const auto sum = static_cast<float>(bs[2 * k] + bs[2 * k + 1]);
+            std::memcpy(e + 4 * k, &sum, 4);
+          }
+        }
         std::memcpy(o + (4 + kColExtra) * nt + kQK_K * t, a[t]->raw + i * kQ8K + kQ8KQs, kQK_K);
       }
     }
@@ -758,13 +772,7 @@ struct KGemv {
                        const uint8_t* xc, float* y, size_t ys) {
     if constexpr (L::kColumns) {
       if (nt >= 2) {
-        int r = 0;
-        for (; r + 16 <= nr; r += 16) {
-          const uint8_t* wr = w + static_cast<size_t>(r) * ws;
-          if (nt == 2) L::template columns16<2>(n, wr, ws, xc, y + r, ys);
-          else if (nt == 3) L::template columns16<3>(n, wr, ws, xc, y + r, ys);
-          else L::template columns16<4>(n, wr, ws, xc, y + r, ys);
-        }
+        const int r = column_passes<L>(nt, n, w, ws, nr, xc, y, ys);
         w += static_cast<size_t>(r) * ws;
         y += r;
         nr -= r;
@@ -997,8 +1005,7 @@ void Q6KLayout::columns16(int64_t n, const uint8_t* w, size_t ws, const uint8_t*
       }
     }
     for (int t = 0; t < NT; ++t) {
-      acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(d, sb[t]),
-                               _mm512_set1_ps(f32_at(xc + 4 * t)), acc[t]);
+      acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(d, sb[t]), _mm512_set1_ps(f32_at(xc + 4 * t)), acc[t]);
     }
   }
   for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * ys, acc[t]);
