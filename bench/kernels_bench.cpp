@@ -1,7 +1,7 @@
 // Kernel microbenchmarks (Google Benchmark): the matmul of each weight type
 // has, for one token (token generation), 4 tokens (a
 // batched decode step of 4 sequences) and 128 tokens (prompt processing),
-// on a 2048 x 2048 matrix (llama-3.2-1b's attention projections), weights
+// on a 2048 x 2048 matrix (Q4_0, Q8_0 also packed: kernels/packed.h) (llama-3.2-1b's attention projections), weights
 // hot in cache; and one query's attention over 512 and 4096 keys.
 //   build/folio_kernel_bench [--benchmark_filter=Q4_0]
 // Not a test: numbers depend on the machine; bench/compare.sh measures the
@@ -15,13 +15,14 @@
 #include "base/thread_pool.h"
 #include "kernels/attention.h"
 #include "kernels/matmul.h"
+#include "kernels/packed.h"
 #include "tensor/convert.h"
 #include "tensor/fp16.h"
 
 namespace folio {
 namespace {
 
-void BM_Matmul(benchmark::State& state, TensorType type) {
+void BM_Matmul(benchmark::State& state, TensorType type, bool packed = false) {
   const int64_t n_in = 2048, n_out = 2048, tokens = state.range(0);
   Rng rng(1);
   const size_t rb = row_bytes(type, n_in);
@@ -34,6 +35,17 @@ void BM_Matmul(benchmark::State& state, TensorType type) {
   std::vector<float> x(static_cast<size_t>(n_in * tokens)), y(static_cast<size_t>(n_out * tokens));
   for (float& f : x) f = rng.normal();
   WeightView view{type, n_in, n_out, 1, rb, w.data()};
+  std::vector<uint8_t> pw;
+  if (packed) {
+    if (!can_pack(type, n_in, n_out)) {
+      state.SkipWithError("no packed kernel on this CPU");
+      return;
+    }
+    pw.resize(w.size());
+    pack_rows(type, n_in, n_out, w.data(), rb, pw.data());
+    view.data = pw.data();
+    view.packed = true;
+  }
   ThreadPool pool(1);
   MatmulScratch scratch;
   for (auto _ : state) {
@@ -73,6 +85,8 @@ void BM_Attention(benchmark::State& state) {
 BENCHMARK_CAPTURE(BM_Matmul, F16, TensorType::kF16)->Arg(1)->Arg(4)->Arg(128);
 BENCHMARK_CAPTURE(BM_Matmul, Q8_0, TensorType::kQ8_0)->Arg(1)->Arg(4)->Arg(128);
 BENCHMARK_CAPTURE(BM_Matmul, Q4_0, TensorType::kQ4_0)->Arg(1)->Arg(4)->Arg(128);
+BENCHMARK_CAPTURE(BM_Matmul, Q8_0_packed, TensorType::kQ8_0, true)->Arg(1)->Arg(4)->Arg(128);
+BENCHMARK_CAPTURE(BM_Matmul, Q4_0_packed, TensorType::kQ4_0, true)->Arg(1)->Arg(4)->Arg(128);
 BENCHMARK_CAPTURE(BM_Matmul, Q4_K, TensorType::kQ4_K)->Arg(1)->Arg(4)->Arg(128);
 BENCHMARK_CAPTURE(BM_Matmul, Q6_K, TensorType::kQ6_K)->Arg(1)->Arg(4)->Arg(128);
 BENCHMARK_CAPTURE(BM_Matmul, Q5_K, TensorType::kQ5_K)->Arg(1)->Arg(4)->Arg(128);

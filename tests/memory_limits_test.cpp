@@ -14,6 +14,7 @@
 
 #include "base/strings.h"
 #include "engine/loader.h"
+#include "kernels/packed.h"
 #include "memory/model_file.h"
 #include "synth/synth.h"
 #include "sanitizers.h"
@@ -27,14 +28,14 @@ using testing::TempDir;
 
 constexpr uint64_t kLimit = 128ull << 20;
 
-// A folio synth model in F16 (random weights, the bundled vocabulary) of
+// A folio synth model, F16 unless asked (random weights, the bundled vocabulary) of
 // preset's shape as `adjust` changes it; made once per test program.
-std::string synth_f16(const char* preset, const char* file, void (*adjust)(synth::ModelShape&)) {
+std::string synth_model(const char* preset, const char* file, void (*adjust)(synth::ModelShape&), const char* quant = "F16") {
   static TempDir dir;  // for the test program; removed at exit (a leaked one left 560 MB in /tmp per run)
   synth::SynthOptions o;
   o.shape = *synth::find_preset(preset);
   adjust(o.shape);
-  o.quant = "F16";
+  o.quant = quant;
   o.vocab_path = std::string(FOLIO_MODELS_DIR) + "/stories260K.gguf";
   const std::string p = dir.file(file);
   auto r = synth::synthesize(o, p);
@@ -44,7 +45,7 @@ std::string synth_f16(const char* preset, const char* file, void (*adjust)(synth
 
 // A dense llama of about 270 MB, twice the limit and more.
 const std::string& big_model() {
-  static const std::string path = synth_f16("tiny", "big-f16.gguf", [](synth::ModelShape& s) {
+  static const std::string path = synth_model("tiny", "big-f16.gguf", [](synth::ModelShape& s) {
     s.n_embd = 1024;
     s.n_head = 8;
     s.n_head_kv = 8;
@@ -58,7 +59,7 @@ const std::string& big_model() {
 // token, 1 shared) of about 300 MB: each token reads only a quarter of the
 // expert weights.
 const std::string& big_moe_model() {
-  static const std::string path = synth_f16("tiny-deepseek2", "big-moe-f16.gguf", [](synth::ModelShape& s) {
+  static const std::string path = synth_model("tiny-deepseek2", "big-moe-f16.gguf", [](synth::ModelShape& s) {
     s.n_embd = 1024;
     s.n_head = 8;
     s.n_head_kv = 8;
@@ -214,6 +215,49 @@ TEST(MemoryLimits, MmapAnonymousRssStaysWithinKvCacheAndScratch) {
   std::printf("  [ memory   ] %.0f MB model with mmap: peak RssAnon %.1f MB, plan KV+scratch %.1f MB\n",
               *file_size(model) / 1e6, peak / 1e6, planned / 1e6);
   EXPECT_LT(peak, planned + (16ull << 20));  // + the process's own few MB
+}
+
+// A Q8_0 llama whose matrices the CPU's kernels read repacked
+// (kernels/packed.h): the plan moves them from the mapping to process
+// memory, and the process's anonymous RSS stays within that plan; with
+// FOLIO_REPACK=off nothing is repacked and the RSS is the buffers' again.
+TEST(MemoryLimits, RepackedWeightsAreProcessMemoryInThePlan) {
+  FOLIO_SKIP_UNDER_ASAN();
+  if (packed_kernel(TensorType::kQ8_0) == nullptr) GTEST_SKIP() << "no packed kernel on this CPU";
+  static const std::string model = synth_model("tiny", "packed-q8_0.gguf", [](synth::ModelShape& s) {
+    s.n_embd = 1024;
+    s.n_head = 8;
+    s.n_head_kv = 4;
+    s.n_ff = 4096;
+    s.n_layer = 6;
+  }, "Q8_0");
+  Options opts;
+  opts.num_ctx = 256;
+  auto plan = plan_model(model, opts);
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  const Plan& p = plan->plan;
+  ASSERT_EQ(p.verdict, Verdict::kFits);
+  ASSERT_GT(p.weights_packed, 90ull << 20);  // every matrix: 100 MB
+  EXPECT_EQ(p.weights_mapped + p.weights_anonymous, plan->file->tensor_bytes());
+  auto peak_of = [](const RunResult& r) {
+    const size_t at = r.err.find("peak anonymous RSS:");
+    EXPECT_NE(at, std::string::npos) << r.err;
+    return at == std::string::npos ? 0 : std::strtoull(r.err.c_str() + r.err.find('(', at) + 1, nullptr, 10);
+  };
+  const RunResult r = testing::run_folio(with({"run", model, "Once upon a time", "--verbose"}, kGreedy));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("repacked"), std::string::npos) << r.err;
+  const uint64_t peak = peak_of(r), planned = p.anonymous;
+  std::printf("  [ memory   ] %.0f MB Q8_0 model, %.0f MB repacked: peak RssAnon %.1f MB, plan %.1f MB\n",
+              *file_size(model) / 1e6, p.weights_packed / 1e6, peak / 1e6, planned / 1e6);
+  EXPECT_GT(peak, p.weights_packed);  // the copy is process memory
+  EXPECT_LT(peak, planned + (16ull << 20));
+  const RunResult off = testing::run_process(
+      {"/usr/bin/env", "FOLIO_REPACK=off", testing::folio_binary(), "run", model, "Once upon a time", "--verbose", "-p",
+       "temperature=0", "-p", "num_predict=8", "-p", "num_ctx=256"});
+  ASSERT_EQ(off.exit_code, 0) << off.err;
+  EXPECT_EQ(off.err.find("repacked"), std::string::npos) << off.err;
+  EXPECT_LT(peak_of(off), p.anonymous - p.weights_packed + (16ull << 20));
 }
 
 }  // namespace

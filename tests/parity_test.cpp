@@ -11,6 +11,7 @@
 
 #include "engine/generate.h"
 #include "engine/model.h"
+#include "kernels/packed.h"
 #include "quantize/quantize_model.h"
 #include "test_util.h"
 
@@ -269,6 +270,15 @@ TEST(Parity, SynthLlamaEveryTypeQuantizedByFolio) {
     ASSERT_NE(m, nullptr);
     const Golden g = load_golden(std::string("synth-llama-") + c.name);
     compare(std::string("synth-llama-") + c.name, g, run_rows(*m, g, 2), c.tol);
+    // Repacked at load (kernels/packed.h), as the loader does when the plan
+    // allows: the same tolerance.
+    const TensorType type = recipe->base;
+    if (packed_kernel(type) != nullptr) {
+      EXPECT_GT(m->packable_bytes(), 0u) << c.name;
+      ASSERT_TRUE(m->pack_weights().ok()) << c.name;
+      ASSERT_FALSE(m->packed_sources().empty()) << c.name;
+      compare(std::string("synth-llama-") + c.name + " packed", g, run_rows(*m, g, 2), c.tol);
+    }
   }
 }
 

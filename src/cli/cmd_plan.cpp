@@ -37,7 +37,11 @@ int run_plan(const std::string& model, const std::vector<std::string>& params) {
   row("model file", f.fs_type + ", " + b(f.file_cached) + " of " + b(m->file->file_bytes()) + " in the page cache");
   std::printf("\n  Plan (num_ctx %lld, %d threads)\n", static_cast<long long>(m->n_ctx), m->n_threads);
   row("load mode", std::string(load_mode_name(p.mode)) + (p.lock ? ", locked" : ""));
-  row("weights", b(p.weights_mapped + p.weights_anonymous) + (p.mode == LoadMode::kMmap ? " file-backed (page cache)" : " anonymous"));
+  const std::string weights = b(p.weights_mapped + p.weights_anonymous);
+  if (p.mode != LoadMode::kMmap) row("weights", weights + " anonymous");
+  else if (p.weights_packed == 0) row("weights", weights + " file-backed (page cache)");
+  else row("weights", weights + ", of which " + b(p.weights_mapped) + " file-backed (page cache)");
+  if (p.weights_packed > 0) row("repacked", b(p.weights_packed) + " of them, anonymous, for the CPU's kernels (FOLIO_REPACK=off: none)");
   row("KV cache", b(p.kv_cache));
   row("compute + output", b(p.compute + p.output));
   row("anonymous total", b(p.anonymous) + (p.anon_pages == AnonPages::kHugetlb ? " (hugetlbfs)" : p.anon_pages == AnonPages::kTransparent ? " (transparent huge pages)" : ""));

@@ -1,7 +1,10 @@
 #include "engine/decoder.h"
 
 #include <cmath>
+#include <map>
 #include <string>
+
+#include "kernels/packed.h"
 
 namespace folio {
 
@@ -222,6 +225,71 @@ void DecoderModel::set_paged(bool paged) {
       if (w->data != nullptr) advise_range_random(w->data, static_cast<size_t>(w->n_out * w->n_mat) * w->row_bytes);
     }
   }
+}
+
+std::vector<WeightView*> DecoderModel::packable() {
+  // Each bound tensor once: views that share their bytes are packed
+  // together when they agree on type and shape, else left alone.
+  std::map<const uint8_t*, std::vector<WeightView*>> by_data;
+  auto add = [&](WeightView& w) {
+    if (w.data != nullptr && !w.packed) by_data[w.data].push_back(&w);
+  };
+  add(tok_embd);
+  add(output);
+  for (DecoderLayer& L : layers) {
+    for (WeightView* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.ffn.gate, &L.ffn.up, &L.ffn.down}) add(*w);
+  }
+  std::vector<WeightView*> out;
+  for (auto& [data, views] : by_data) {
+    const WeightView& w = *views[0];
+    bool ok = w.n_mat == 1 && can_pack(w.type, w.n_in, w.n_out);
+    for (const WeightView* v : views) ok = ok && v->type == w.type && v->n_in == w.n_in && v->n_out == w.n_out;
+    if (ok) out.insert(out.end(), views.begin(), views.end());
+  }
+  return out;
+}
+
+namespace {
+uint64_t padded(uint64_t bytes) { return (bytes + 63) / 64 * 64; }
+}  // namespace
+
+uint64_t DecoderModel::packable_bytes() const {
+  uint64_t n = 0;
+  const uint8_t* last = nullptr;
+  for (const WeightView* w : const_cast<DecoderModel*>(this)->packable()) {  // grouped by data: duplicates adjacent
+    if (w->data != last) n += static_cast<uint64_t>(w->n_out) * w->row_bytes;
+    last = w->data;
+  }
+  return n;
+}
+
+Result<void> DecoderModel::pack_weights() {
+  const std::vector<WeightView*> views = packable();
+  if (views.empty()) return {};
+  uint64_t total = 0;
+  const uint8_t* last = nullptr;
+  for (const WeightView* w : views) {
+    if (w->data != last) total += padded(static_cast<uint64_t>(w->n_out) * w->row_bytes);
+    last = w->data;
+  }
+  FOLIO_ASSIGN_OR_RETURN(packed_, MappedFile::anonymous(total, MappedFile::Pages::kTransparent));
+  uint8_t* out = packed_.writable_data();
+  last = nullptr;
+  const uint8_t* packed = nullptr;
+  for (WeightView* w : views) {
+    if (w->data != last) {  // a new tensor: pack it, then give its mapped bytes back
+      last = w->data;
+      const uint64_t bytes = static_cast<uint64_t>(w->n_out) * w->row_bytes;
+      pack_rows(w->type, w->n_in, w->n_out, w->data, w->row_bytes, out);
+      release_range(w->data, bytes);
+      packed_sources_.push_back({w->data, bytes});
+      packed = out;
+      out += padded(bytes);
+    }
+    w->data = packed;
+    w->packed = true;
+  }
+  return {};
 }
 
 // Experts are not read ahead: a token touches only the ones it is routed to.

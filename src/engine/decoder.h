@@ -62,6 +62,10 @@ class DecoderModel : public Model {
   // Paged: the experts get no read-around; each step asks for its routed
   // experts' bytes before computing them.
   void set_paged(bool paged) override;
+  // The dense matrices (token embedding or output, attention and FFN
+  // projections) of a type and shape with a packed kernel.
+  uint64_t packable_bytes() const override;
+  Result<void> pack_weights() override;
 
  protected:
   // Layer l's attention over the normed rows xn: the output projection's
@@ -76,8 +80,11 @@ class DecoderModel : public Model {
   const float* trunk(Context& ctx, const int32_t* tokens, int64_t n, const RowPlace* rows) const;
   void prefetch_layer(const DecoderLayer& L) const;
   const WeightView& out_matrix() const { return output.data != nullptr ? output : tok_embd; }
+  // The views pack_weights would pack, each bound tensor once.
+  std::vector<WeightView*> packable();
 
   Weights weights_;
+  MappedFile packed_;  // the repacked copies
 };
 
 // Binds what every decoder has: token_embd, output_norm, output (optional:

@@ -5,6 +5,7 @@
 
 #include "base/checked.h"
 #include "base/cpu.h"
+#include "base/log.h"
 #include "base/strings.h"
 #include "memory/readahead.h"
 
@@ -56,6 +57,11 @@ Result<PlanRequest> plan_request(const Options& opts, int64_t num_ctx) {
     if (!m) return make_error("FOLIO_HUGEPAGES=%s: use off, auto or on", env);
     r.hugepages = *m;
   }
+  if (const char* env = std::getenv("FOLIO_REPACK"); env && *env) {
+    const std::string v = to_lower(env);
+    if (v == "off" || v == "false" || v == "0") r.repack = false;
+    else if (v != "auto" && v != "on" && v != "true" && v != "1") return make_error("FOLIO_REPACK=%s: use auto or off", env);
+  }
   return r;
 }
 
@@ -81,6 +87,24 @@ Result<std::unique_ptr<Context>> LoadedModel::new_context() const {
   return ctx;
 }
 
+uint64_t LoadedModel::weights_resident() const {
+  uint64_t n = 0;
+  // The tensor data of each shard (not its header and vocabulary).
+  for (size_t s = 0; s < file->n_shards(); ++s) {
+    const MappedFile& map = file->mapping(s);
+    const uint64_t data = file->shard(s).data_offset();
+    n += map.resident_bytes(data, UINT64_MAX);
+    for (const Model::Span& r : model->packed_sources()) {
+      if (r.data >= map.data() && r.data < map.data() + map.size()) {
+        n -= std::min(n, map.resident_bytes(static_cast<uint64_t>(r.data - map.data()), r.bytes));
+      }
+    }
+  }
+  uint64_t copies = 0;  // the repacked copies: anonymous, all resident
+  for (const Model::Span& r : model->packed_sources()) copies += r.bytes;
+  return std::min(n + copies, file->tensor_bytes());  // alignment padding is not weights
+}
+
 Result<LoadedModel> plan_model(const std::string& path, const Options& opts, int64_t num_parallel) {
   LoadedModel m;
   FOLIO_ASSIGN_OR_RETURN(ModelFile file, ModelFile::open(path, {LoadMode::kMmap, false}));
@@ -104,7 +128,9 @@ Result<LoadedModel> plan_model(const std::string& path, const Options& opts, int
     cached += m.facts.file_cached;
   }
   m.facts.file_cached = cached;
-  m.plan = make_plan(estimate_needs(hp, m.file->tensor_bytes(), opts.num_batch, m.n_ctx, m.n_threads), req, m.facts);
+  ModelNeeds needs = estimate_needs(hp, m.file->tensor_bytes(), opts.num_batch, m.n_ctx, m.n_threads);
+  needs.packable_bytes = m.model->packable_bytes();
+  m.plan = make_plan(needs, req, m.facts);
   return m;
 }
 
@@ -145,6 +171,17 @@ Result<LoadedModel> load_planned(LoadedModel m) {
   }
   if (m.plan.prefetch) {
     for (size_t i = 0; i < m.file->n_shards(); ++i) m.file->mapping(i).advise_willneed(0, m.file->mapping(i).size());
+  }
+  if (m.plan.weights_packed > 0) {
+    if (auto packed = m.model->pack_weights(); !packed.ok()) {
+      // Nothing changed: the kernels run on the mapped blocks.
+      FOLIO_LOG_WARN("%s: weights not repacked (%s); running on the mapped blocks", path.c_str(), packed.error().message.c_str());
+      const uint64_t back = m.plan.mode == LoadMode::kMmap ? m.plan.weights_packed : 0;
+      m.plan.weights_mapped += back;
+      m.plan.weights_anonymous -= back;
+      m.plan.anonymous -= back;
+      m.plan.weights_packed = 0;
+    }
   }
   return m;
 }

@@ -49,6 +49,10 @@ struct LoadedModel {
   // thread pool (their forward passes must not overlap: the server runs
   // them through one DecodeBatcher).
   Result<std::unique_ptr<Context>> new_context() const;
+  // Bytes of the weights in RAM now: the tensor data of each shard the page
+  // cache holds (or all, read into memory), where repacked copies count
+  // instead of the mapped bytes they replaced.
+  uint64_t weights_resident() const;
   mutable std::shared_ptr<ThreadPool> pool;
 };
 

@@ -49,11 +49,27 @@ class Model {
   // for as soon as they are known.
   virtual void set_paged(bool paged) { paged_ = paged; }
 
+  // Matrices the CPU's kernels read faster repacked (kernels/packed.h):
+  // their bytes, for the memory plan (0: none here, or none on this CPU).
+  virtual uint64_t packable_bytes() const { return 0; }
+  // Repacks them into process memory (transparent huge pages) and releases
+  // their bytes from the mapping. All or nothing: on an error (the
+  // allocation) the model is unchanged.
+  virtual Result<void> pack_weights() { return {}; }
+  // The mapped byte ranges the packed copies replaced (their bytes are the
+  // copies' size): resident accounting counts the copies instead.
+  struct Span {
+    const uint8_t* data;
+    uint64_t bytes;
+  };
+  const std::vector<Span>& packed_sources() const { return packed_sources_; }
+
  protected:
   // Reads the bytes of w ahead when readahead is on.
   void prefetch(const WeightView& w) const;
 
   Hparams hp_;
+  std::vector<Span> packed_sources_;
   class ReadAhead* readahead_ = nullptr;
   bool paged_ = false;
 };

@@ -4,6 +4,7 @@
 
 #include "base/check.h"
 #include "kernels/dot.h"
+#include "kernels/packed.h"
 #include "tensor/convert.h"
 
 namespace folio {
@@ -35,16 +36,25 @@ const uint8_t* quantize(ThreadPool& pool, const DotKernel& k, int64_t n_in, cons
   return act;
 }
 
+// The kernel for w's rows: packed, panels (a batch) or register tiles.
+TileFn kernel_for(const WeightView& w, bool panel) {
+  if (w.packed) return packed_kernel(w.type);
+  const DotKernel& k = dot_kernel(w.type);
+  return panel ? k.gemm : k.tile;
+}
+
 // Whether one pass can serve all of outs: the same input width and
-// activation type, tile kernels for all, the same path (panels or tiles).
+// activation type, tile kernels for all, the same path (panels or tiles;
+// packed weights take either).
 bool one_pass(const MatmulOut* outs, int count, int64_t n_tokens) {
   const DotKernel& k0 = dot_kernel(outs[0].w->type);
+  int gemm = 0, plain = 0;
   for (int i = 0; i < count; ++i) {
     const DotKernel& k = dot_kernel(outs[i].w->type);
     if (k.tile == nullptr || k.act_type != k0.act_type || outs[i].w->n_in != outs[0].w->n_in) return false;
-    if ((k.gemm != nullptr) != (k0.gemm != nullptr) && n_tokens >= kGemmMinTokens) return false;
+    if (!outs[i].w->packed) ++(k.gemm != nullptr ? gemm : plain);
   }
-  return true;
+  return n_tokens < kGemmMinTokens || gemm == 0 || plain == 0;
 }
 
 }  // namespace
@@ -58,7 +68,10 @@ void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_str
 void matmul_group(ThreadPool& pool, const MatmulOut* outs, int count, const float* x, int64_t x_stride,
                   int64_t n_tokens, MatmulScratch& scratch) {
   FOLIO_CHECK(count >= 1);
-  for (int i = 0; i < count; ++i) FOLIO_CHECK(dot_kernel(outs[i].w->type).vec_dot != nullptr);
+  for (int i = 0; i < count; ++i) {
+    FOLIO_CHECK(dot_kernel(outs[i].w->type).vec_dot != nullptr);
+    FOLIO_CHECK(!outs[i].w->packed || (packed_kernel(outs[i].w->type) != nullptr && outs[i].w->n_out % kPackRows == 0));
+  }
   if (count > 1 && !one_pass(outs, count, n_tokens)) {
     for (int i = 0; i < count; ++i) matmul_group(pool, outs + i, 1, x, x_stride, n_tokens, scratch);
     return;
@@ -67,7 +80,7 @@ void matmul_group(ThreadPool& pool, const MatmulOut* outs, int count, const floa
   const int64_t n_in = outs[0].w->n_in;
   const size_t act_row = row_bytes(k.act_type, n_in);
   const uint8_t* act = quantize(pool, k, n_in, x, x_stride, n_tokens, scratch);
-  if (k.tile == nullptr) {  // count == 1 here
+  if (k.tile == nullptr && !outs[0].w->packed) {  // count == 1 here
     const WeightView& w = *outs[0].w;
     float* y = outs[0].y;
     const int64_t y_stride = outs[0].y_stride;
@@ -81,9 +94,13 @@ void matmul_group(ThreadPool& pool, const MatmulOut* outs, int count, const floa
   }
   // Each thread takes a contiguous run of rows of the matrices side by side
   // (each weight row is read from memory once per chunk of tokens) and
-  // walks it in register tiles.
-  const bool panel = k.gemm != nullptr && n_tokens >= kGemmMinTokens;
-  const int64_t row_tile = panel ? kGemmRows : kRowTile;
+  // walks it in register tiles (packed: whole panels).
+  bool panel = n_tokens >= kGemmMinTokens, packed = false;
+  for (int i = 0; i < count; ++i) {
+    packed = packed || outs[i].w->packed;
+    if (!outs[i].w->packed) panel = panel && dot_kernel(outs[i].w->type).gemm != nullptr;
+  }
+  const int64_t row_tile = panel ? kGemmRows : packed ? kPackRows : kRowTile;
   const int64_t chunk = std::max<int64_t>(kGemmMinTokens, static_cast<int64_t>(kActChunkBytes / act_row) / 8 * 8);
   int64_t tiles = 0;
   for (int i = 0; i < count; ++i) tiles += (outs[i].w->n_out + row_tile - 1) / row_tile;
@@ -100,9 +117,7 @@ void matmul_group(ThreadPool& pool, const MatmulOut* outs, int count, const floa
         const int64_t r1 = std::min(w.n_out, (std::min(last, base + mine) - base) * row_tile);
         base += mine;
         if (r0 >= r1) continue;
-        const DotKernel& ki = dot_kernel(w.type);
-        const TileFn fn = panel ? ki.gemm : ki.tile;
-        fn(n_in, w.row(r0), w.row_bytes, static_cast<int>(r1 - r0), act + t0 * act_row, act_row, static_cast<int>(nt),
+        kernel_for(w, panel)(n_in, w.row(r0), w.row_bytes, static_cast<int>(r1 - r0), act + t0 * act_row, act_row, static_cast<int>(nt),
            outs[i].y + t0 * outs[i].y_stride + r0, static_cast<size_t>(outs[i].y_stride));
       }
     }
@@ -112,7 +127,11 @@ void matmul_group(ThreadPool& pool, const MatmulOut* outs, int count, const floa
 void dequantize_row(const WeightView& w, int64_t r, float* out) {
   const ConvertFns& c = convert_fns(w.type);
   FOLIO_CHECK(c.to_float != nullptr);
-  c.to_float(w.row(r), out, w.n_in);
+  if (!w.packed) return c.to_float(w.row(r), out, w.n_in);
+  thread_local std::vector<uint8_t> row;
+  row.resize(w.row_bytes);
+  unpack_row(w.type, w.n_in, w.data, r, row.data());
+  c.to_float(row.data(), out, w.n_in);
 }
 
 }  // namespace folio

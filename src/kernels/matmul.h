@@ -20,6 +20,9 @@ struct WeightView {
   int64_t n_mat = 1;   // ne[2]: matrices (experts)
   size_t row_bytes = 0;
   const uint8_t* data = nullptr;
+  // The rows are in kernels/packed.h's panels (repacked at load), not in
+  // GGUF rows: row(r) is then a panel's start for r a multiple of 16.
+  bool packed = false;
 
   const uint8_t* row(int64_t r, int64_t mat = 0) const {
     return data + (static_cast<size_t>(mat) * n_out + r) * row_bytes;
@@ -49,7 +52,8 @@ struct MatmulOut {
 void matmul_group(ThreadPool& pool, const MatmulOut* outs, int count, const float* x, int64_t x_stride,
                   int64_t n_tokens, MatmulScratch& scratch);
 
-// Dequantizes row r of W (e.g. an embedding lookup) into out[0..n_in).
+// Dequantizes row r of W (e.g. an embedding lookup) into out[0..n_in);
+// packed or not.
 void dequantize_row(const WeightView& w, int64_t r, float* out);
 
 }  // namespace folio

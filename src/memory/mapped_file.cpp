@@ -290,6 +290,14 @@ void advise_range(const uint8_t* p, size_t n, int advice) {
 void advise_range_willneed(const uint8_t* p, size_t n) { advise_range(p, n, MADV_WILLNEED); }
 void advise_range_random(const uint8_t* p, size_t n) { advise_range(p, n, MADV_RANDOM); }
 
+void release_range(const uint8_t* p, size_t n) {
+  if (p == nullptr || n == 0) return;
+  const uintptr_t ps = page_size();
+  const uintptr_t a = (reinterpret_cast<uintptr_t>(p) + ps - 1) / ps * ps;
+  const uintptr_t e = (reinterpret_cast<uintptr_t>(p) + n) / ps * ps;
+  if (e > a) ::madvise(reinterpret_cast<void*>(a), e - a, MADV_DONTNEED);
+}
+
 void MappedFile::advise_random() const {
   if (addr_ != nullptr && mode_ == LoadMode::kMmap) ::madvise(addr_, size_, MADV_RANDOM);
 }

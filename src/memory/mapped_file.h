@@ -110,6 +110,13 @@ class MappedFile {
 // its page, not the read_ahead_kb around it).
 void advise_range_willneed(const uint8_t* p, size_t n);
 void advise_range_random(const uint8_t* p, size_t n);
+// Gives back the whole pages inside [p, p+n) of a mapping whose bytes are
+// no longer read (weights repacked elsewhere): a file mapping unmaps them
+// (the page cache keeps them while memory allows), an anonymous copy frees
+// them (reading them again would give zeros). Never partial pages, so the
+// bytes around the range stay. Best effort (a hugetlbfs mapping keeps its
+// pages), never fails.
+void release_range(const uint8_t* p, size_t n);
 
 // The huge-page bytes of the mappings that start in [begin, end) in a
 // /proc/PID/smaps text (FilePmdMapped + AnonHugePages + ShmemPmdMapped).

@@ -138,6 +138,21 @@ Plan make_plan(const ModelNeeds& n, const PlanRequest& req, const SystemFacts& f
     // Huge folios are reclaimed and read back 2 MiB at a time: worth it only
     // when the weights stay in RAM.
     p.huge_mapped = mapped && thp && req.hugepages != HugepagesMode::kOff;
+    // Repacked weights are a copy in process memory that replaces the
+    // mapped bytes (those are released from the mapping; read mode frees
+    // its own copy): the total stays, so a plan that fits still fits, but
+    // the copy cannot be reclaimed: not when process memory is already in
+    // swap. Not with use_mlock (the copy would be unlocked) and never when
+    // paged (it would read everything).
+    if (req.repack && !p.lock && n.packable_bytes > 0) {
+      const uint64_t extra = mapped ? std::min(n.packable_bytes, p.weights_mapped) : 0;
+      if (sat_add(p.anonymous, extra) <= p.budget) {
+        p.weights_packed = n.packable_bytes;
+        p.weights_mapped -= extra;
+        p.weights_anonymous += extra;
+        p.anonymous += extra;
+      }
+    }
   }
   return p;
 }
@@ -152,6 +167,7 @@ std::string Plan::summary() const {
   if (anon_pages == AnonPages::kHugetlb) s += ", huge pages";
   if (anon_pages == AnonPages::kTransparent) s += ", transparent huge pages";
   if (huge_mapped) s += ", weights in transparent huge pages";
+  if (weights_packed > 0) s += strfmt(", %s of weights repacked for the CPU's kernels", b(weights_packed).c_str());
   s += headroom >= 0 ? strfmt("; %s headroom (%s)", b(static_cast<uint64_t>(headroom)).c_str(), limit_name.c_str())
                      : strfmt("; %s over %s", b(static_cast<uint64_t>(-headroom)).c_str(), limit_name.c_str());
   return s;

@@ -30,6 +30,7 @@ struct ModelNeeds {
   double kv_k_fraction = 0.5;      // the share of K in it (K and V are separate buffers)
   uint64_t compute_bytes = 0;      // scratch for one batch
   uint64_t output_bytes = 0;       // logits
+  uint64_t packable_bytes = 0;     // of the weights: what the SIMD kernels read faster repacked
 };
 
 struct PlanRequest {
@@ -38,6 +39,7 @@ struct PlanRequest {
   int64_t num_ctx = 2048;
   int64_t num_parallel = 1;
   HugepagesMode hugepages = HugepagesMode::kAuto;
+  bool repack = true;              // FOLIO_REPACK=off: never
 };
 
 enum class Verdict { kFits, kPaged, kRefused };
@@ -52,7 +54,8 @@ struct Plan {
   bool huge_mapped = false;         // map the weights with transparent huge pages (fits, THP allowed)
 
   uint64_t weights_mapped = 0;      // file-backed (page cache)
-  uint64_t weights_anonymous = 0;   // read into process memory (use_mmap=false)
+  uint64_t weights_anonymous = 0;   // read into process memory (use_mmap=false), or repacked
+  uint64_t weights_packed = 0;      // of the weights: repacked at load (kernels/packed.h), anonymous
   uint64_t kv_cache = 0;
   uint64_t compute = 0;
   uint64_t output = 0;

@@ -46,6 +46,40 @@ TEST(Planner, TheStoryModelRunsPagedWithMmap) {
   EXPECT_NE(p.summary().find("paged from disk"), std::string::npos) << p.summary();
 }
 
+// Weights repacked for the CPU's kernels move from the mapping to process
+// memory (the total stays): only when the plan fits with the copy in the
+// budget, never when paged, locked or turned off.
+TEST(Planner, RepackedWeightsAreAnonymousAndOnlyWhenTheyFit) {
+  PlanRequest req;
+  ModelNeeds n = model(4 * GB);
+  n.packable_bytes = 3 * GB;
+  const Plan p = make_plan(n, req, machine(16 * GB));
+  EXPECT_EQ(p.verdict, Verdict::kFits);
+  EXPECT_EQ(p.weights_packed, 3 * GB);
+  EXPECT_EQ(p.weights_mapped, 1 * GB);
+  EXPECT_EQ(p.weights_anonymous, 3 * GB);
+  EXPECT_EQ(p.weights_mapped + p.weights_anonymous, 4 * GB);
+  EXPECT_EQ(p.anonymous, 3 * GB + p.kv_cache + p.compute + p.output);
+  EXPECT_NE(p.summary().find("repacked"), std::string::npos) << p.summary();
+  const Plan unpacked = make_plan(model(4 * GB), req, machine(16 * GB));
+  EXPECT_EQ(p.headroom, unpacked.headroom);  // the same bytes resident
+  EXPECT_EQ(unpacked.weights_packed, 0u);
+
+  EXPECT_EQ(make_plan(n, req, machine(3 * GB)).weights_packed, 0u);  // paged: no copy
+  PlanRequest off = req;
+  off.repack = false;
+  EXPECT_EQ(make_plan(n, off, machine(16 * GB)).weights_packed, 0u);
+  PlanRequest locked = req;
+  locked.use_mlock = true;
+  EXPECT_EQ(make_plan(n, locked, machine(16 * GB)).weights_packed, 0u);
+  PlanRequest read = req;
+  read.use_mmap = false;  // read into memory: the copy replaces the read bytes
+  const Plan r = make_plan(n, read, machine(16 * GB));
+  EXPECT_EQ(r.weights_packed, 3 * GB);
+  EXPECT_EQ(r.weights_anonymous, 4 * GB);
+  EXPECT_EQ(r.anonymous, make_plan(model(4 * GB), read, machine(16 * GB)).anonymous);
+}
+
 // Mapped weights go in transparent huge pages only when they stay in RAM
 // and the kernel allows THP; never for weights read into memory (those use
 // anon_pages) or with FOLIO_HUGEPAGES=off.

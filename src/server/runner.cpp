@@ -90,15 +90,7 @@ class EngineRunner : public Runner {
     return i;
   }
 
-  uint64_t resident_bytes() const override {
-    uint64_t n = 0;
-    // The tensor data of each shard (not its header and vocabulary).
-    for (size_t s = 0; s < m_.file->n_shards(); ++s) {
-      const uint64_t data = m_.file->shard(s).data_offset();
-      n += m_.file->mapping(s).resident_bytes(data, UINT64_MAX);
-    }
-    return std::min(n, m_.file->tensor_bytes());  // alignment padding is not weights
-  }
+  uint64_t resident_bytes() const override { return m_.weights_resident(); }
 
  private:
   LoadedModel m_;

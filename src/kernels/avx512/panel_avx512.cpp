@@ -345,19 +345,20 @@ FOLIO_INLINE void panel_tokens(const Panel& p, const uint8_t* x, size_t xs, int 
   }
 }
 
-template <class R, class A>
-void gemm(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y, size_t ys) {
+// The activations' per-block info for nt tokens (dx, c, and the integer
+// sums' start -offset * sum(x) for the offset types), then per 32 rows:
+// fill(r0, rows, panel, s, m) packs them (padding rows: zero values and
+// scales) and every token runs over the panel.
+template <class R, class A, class Fill>
+void gemm_with(int64_t n, int nr, const uint8_t* x, size_t xs, int nt, float* y, size_t ys, Fill&& fill) {
   constexpr int B = R::kB;
   constexpr int K4 = B / 4;
   const int64_t nb = n / B;
-  const size_t un = static_cast<size_t>(n), unb = static_cast<size_t>(nb);
+  const size_t unb = static_cast<size_t>(nb);
   thread_local Buffers buf;
-  buf.rows.resize(kRows * un);
   buf.panel.resize(unb * K4 * kRows + 16);
   buf.s.resize(unb * kRows + 16);
   buf.m.resize(unb * kRows + 16);
-  buf.rs.resize(unb);
-  buf.rm.resize(unb);
   buf.dx.resize(static_cast<size_t>(nt) * unb);
   buf.c.resize(static_cast<size_t>(nt) * unb);
   buf.xsum.resize(static_cast<size_t>(nt) * unb);
@@ -376,31 +377,9 @@ void gemm(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size
     }
   }
   const Panel p{panel, sp, mp, buf.dx.data(), buf.c.data(), buf.xsum.data(), nb};
-  const __m512i index = lane_offsets(n);
   for (int r0 = 0; r0 < nr; r0 += kRows) {
     const int rows = std::min(kRows, nr - r0);
-    for (int i = 0; i < kRows; ++i) {
-      uint8_t* u = buf.rows.data() + static_cast<size_t>(i) * un;
-      if (i < rows) {
-        R::decode(w + static_cast<size_t>(r0 + i) * ws, n, u, buf.rs.data(), buf.rm.data());
-      } else {  // padding rows: zero values and scales
-        std::memset(u, 0, un);
-        std::fill(buf.rs.begin(), buf.rs.end(), 0.f);
-        std::fill(buf.rm.begin(), buf.rm.end(), 0.f);
-      }
-      const size_t h = static_cast<size_t>(i / kPanelRows), lane = static_cast<size_t>(i % kPanelRows);
-      for (size_t b = 0; b < unb; ++b) {
-        sp[(b * kHalves + h) * kPanelRows + lane] = buf.rs[b];
-        mp[(b * kHalves + h) * kPanelRows + lane] = buf.rm[b];
-      }
-    }
-    // panel[g][half][lane] = values 4g .. 4g+3 of row 16 half + lane
-    for (int64_t g = 0; g < nb * K4; ++g) {
-      for (int h = 0; h < kHalves; ++h) {
-        const uint8_t* src = buf.rows.data() + static_cast<size_t>(h) * kPanelRows * un + 4 * g;
-        _mm512_store_si512(panel + (g * kHalves + h) * kPanelRows, _mm512_i32gather_epi32(index, src, 1));
-      }
-    }
+    fill(r0, rows, panel, sp, mp);
     __mmask16 mask[kHalves];
     for (int h = 0; h < kHalves; ++h) {
       const int r = std::clamp(rows - h * kPanelRows, 0, kPanelRows);
@@ -411,6 +390,80 @@ void gemm(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size
     for (; t + 4 <= nt; t += 4) panel_tokens<A, B, kOff, 4>(p, x, xs, t, y + r0, ys, mask);
     for (; t < nt; ++t) panel_tokens<A, B, kOff, 1>(p, x, xs, t, y + r0, ys, mask);
   }
+}
+
+// GGUF rows: each decoded by R, then gathered into the panel.
+template <class R, class A>
+void gemm(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y, size_t ys) {
+  constexpr int K4 = R::kB / 4;
+  const int64_t nb = n / R::kB;
+  const size_t un = static_cast<size_t>(n), unb = static_cast<size_t>(nb);
+  thread_local Buffers rbuf;
+  rbuf.rows.resize(kRows * un);
+  rbuf.rs.resize(unb);
+  rbuf.rm.resize(unb);
+  const __m512i index = lane_offsets(n);
+  gemm_with<R, A>(n, nr, x, xs, nt, y, ys, [&](int r0, int rows, int32_t* panel, float* sp, float* mp) {
+    for (int i = 0; i < kRows; ++i) {
+      uint8_t* u = rbuf.rows.data() + static_cast<size_t>(i) * un;
+      if (i < rows) {
+        R::decode(w + static_cast<size_t>(r0 + i) * ws, n, u, rbuf.rs.data(), rbuf.rm.data());
+      } else {  // padding rows: zero values and scales
+        std::memset(u, 0, un);
+        std::fill(rbuf.rs.begin(), rbuf.rs.end(), 0.f);
+        std::fill(rbuf.rm.begin(), rbuf.rm.end(), 0.f);
+      }
+      const size_t h = static_cast<size_t>(i / kPanelRows), lane = static_cast<size_t>(i % kPanelRows);
+      for (size_t b = 0; b < unb; ++b) {
+        sp[(b * kHalves + h) * kPanelRows + lane] = rbuf.rs[b];
+        mp[(b * kHalves + h) * kPanelRows + lane] = rbuf.rm[b];
+      }
+    }
+    // panel[g][half][lane] = values 4g .. 4g+3 of row 16 half + lane
+    for (int64_t g = 0; g < nb * K4; ++g) {
+      for (int h = 0; h < kHalves; ++h) {
+        const uint8_t* src = rbuf.rows.data() + static_cast<size_t>(h) * kPanelRows * un + 4 * g;
+        _mm512_store_si512(panel + (g * kHalves + h) * kPanelRows, _mm512_i32gather_epi32(index, src, 1));
+      }
+    }
+  });
+}
+
+// Packed rows (kernels/packed.h): each 16-row half of the panel is a
+// packed panel already, its values a load (Q8_0) or a nibble split (Q4_0)
+// away; kDwords: the value dwords a block (4: Q4_0's nibbles).
+template <class R, int kDwords>
+void gemm_packed(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
+                 size_t ys) {
+  constexpr int K4 = R::kB / 4;
+  const int64_t nb = n / R::kB;
+  gemm_with<R, ActQ8_0>(n, nr, x, xs, nt, y, ys, [&](int r0, int rows, int32_t* panel, float* sp, float*) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    for (int h = 0; h < kHalves; ++h) {
+      if (rows <= h * kPanelRows) {  // padding half: zero values and scales
+        for (int64_t b = 0; b < nb; ++b) {
+          _mm512_store_ps(sp + (b * kHalves + h) * kPanelRows, _mm512_setzero_ps());
+          for (int k = 0; k < K4; ++k) _mm512_store_si512(panel + ((b * K4 + k) * kHalves + h) * kPanelRows, _mm512_setzero_si512());
+        }
+        continue;
+      }
+      const uint8_t* src = w + static_cast<size_t>(r0 + h * kPanelRows) * ws;
+      const uint8_t* qv = src + nb * kPanelRows * 2;
+      for (int64_t b = 0; b < nb; ++b) {
+        _mm512_store_ps(sp + (b * kHalves + h) * kPanelRows, _mm512_cvtph_ps(load256(src + 32 * b)));
+        for (int c = 0; c < kDwords; ++c) {
+          const __m512i q = load512(qv + (b * kDwords + c) * 64);
+          int32_t* o = panel + ((b * K4 + c) * kHalves + h) * kPanelRows;
+          if constexpr (kDwords == K4) {
+            _mm512_store_si512(o, q);
+          } else {
+            _mm512_store_si512(o, _mm512_and_si512(q, m4));
+            _mm512_store_si512(o + 4 * kHalves * kPanelRows, _mm512_and_si512(_mm512_srli_epi16(q, 4), m4));
+          }
+        }
+      }
+    }
+  });
 }
 
 // ---- F16 / F32: a float panel, lanes = rows, one FMA per value and token
@@ -559,6 +612,8 @@ FOLIO_PANEL_DEF(panel_q2_k_q8_k, gemm<RowQ2_K, ActQ8_K<16>>)
 FOLIO_PANEL_DEF(panel_f16_f16, gemm_float<2>)
 FOLIO_PANEL_DEF(panel_bf16_bf16, gemm_float<2, true>)
 FOLIO_PANEL_DEF(panel_f32_f32, gemm_float<4>)
+FOLIO_PANEL_DEF(panel_packed_q4_0_q8_0, gemm_packed<RowQ4_0, 4>)
+FOLIO_PANEL_DEF(panel_packed_q8_0_q8_0, gemm_packed<RowQ8_0, 8>)
 
 #undef FOLIO_PANEL_DEF
 

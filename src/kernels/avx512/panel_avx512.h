@@ -30,6 +30,9 @@ FOLIO_PANEL_FN(panel_q2_k_q8_k);
 FOLIO_PANEL_FN(panel_f16_f16);
 FOLIO_PANEL_FN(panel_bf16_bf16);
 FOLIO_PANEL_FN(panel_f32_f32);
+// On packed weights (kernels/packed.h: w the first panel, nr a multiple of 16).
+FOLIO_PANEL_FN(panel_packed_q4_0_q8_0);
+FOLIO_PANEL_FN(panel_packed_q8_0_q8_0);
 
 #undef FOLIO_PANEL_FN
 

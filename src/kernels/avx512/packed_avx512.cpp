@@ -1,0 +1,169 @@
+// Column kernels on packed weights (kernels/packed.h): per panel of 16
+// rows and block, the 16 scales are one load and convert, the value
+// vectors plain loads (Q4_0: and a nibble split), so a block of 16 rows x
+// 4 tokens is 32 vpdpbusd and little else (the GGUF layout needed a gather
+// and 4x4 transposes per block). A block's integer dot starts at -offset x
+// the activation block's sum (Q4_0: 8, Q8_0: 128), so it is exact, as in
+// the reference; one convert and FMA per block and token.
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "kernels/avx512/packed_avx512.h"
+#include "kernels/avx512/panel_avx512.h"
+#include "kernels/dot.h"
+#include "tensor/blocks.h"
+
+#define FOLIO_TARGET "avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma,f16c"
+#include "kernels/target_begin.h"
+#include <immintrin.h>
+
+namespace folio::avx512 {
+
+namespace {
+
+#include "kernels/avx512/common.h"
+
+constexpr int kRows = 16;
+// Every line of the panel stream this far ahead into L1 and, with 2
+// tokens or more (more compute per line: the loads fall behind), also far
+// ahead into L2. Measured in the model (2 threads, interleaved runs):
+// Q4_0 x 4 sequences one line per block 94-95 t/s, every line 2048 ahead
+// 117, 4096 115, 1024 110; plus 12288 into L2 124-125 (8192: 123, 16384:
+// 125); Q8_0 x 4 71 -> 86-88; one token: the L2 request changed nothing
+// for Q4_0 and cost Q8_0 4% (25.6 -> 24.6-25.0).
+constexpr int kAhead = 2048, kFarAhead = 12288;
+constexpr int kMaxTokens = 4;  // tokens a pass
+// Per block and token of a pass: the integer dot's start (int32), dx
+// (float), the 32 int8 values; grouped per block as [starts][dx][values].
+constexpr size_t kTokenBytes = 8 + kQK;
+
+// Q4_0: 4 value dwords a block, nibbles 0..15 (offset 8); Q8_0: 8, bytes
+// stored plus 128 (offset 128).
+struct PackedQ4_0 {
+  static constexpr int kDwords = 4, kOffset = 8;
+  static FOLIO_INLINE void values(const uint8_t* q, __m512i (&v)[8]) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    for (int c = 0; c < 4; ++c) {
+      const __m512i b = load512(q + 64 * c);
+      v[c] = _mm512_and_si512(b, m4);
+      v[4 + c] = _mm512_and_si512(_mm512_srli_epi16(b, 4), m4);
+    }
+  }
+};
+struct PackedQ8_0 {
+  static constexpr int kDwords = 8, kOffset = 128;
+  static FOLIO_INLINE void values(const uint8_t* q, __m512i (&v)[8]) {
+    for (int c = 0; c < 8; ++c) v[c] = load512(q + 64 * c);
+  }
+};
+
+// The activations of nt (<= kMaxTokens) Q8_0 rows from x, interleaved per
+// block, for one pass over any number of panels.
+void interleave(const uint8_t* x, size_t xs, int nt, int64_t nb, int offset, uint8_t* out) {
+  const size_t stride = kTokenBytes * static_cast<size_t>(nt);
+  for (int64_t j = 0; j < nb; ++j) {
+    uint8_t* o = out + static_cast<size_t>(j) * stride;
+    for (int t = 0; t < nt; ++t) {
+      const uint8_t* b = x + static_cast<size_t>(t) * xs + static_cast<size_t>(j) * sizeof(BlockQ8_0);
+      const __m256i q = load256(b + 2);
+      const __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(1), q);
+      __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+      h = _mm_add_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(1, 0, 3, 2)));
+      h = _mm_add_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(2, 3, 0, 1)));
+      const int32_t start = -offset * _mm_cvtsi128_si32(h);
+      const float dx = half(b);
+      std::memcpy(o + 4 * t, &start, 4);
+      std::memcpy(o + 4 * (nt + t), &dx, 4);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 8 * nt + kQK * t), q);
+    }
+  }
+}
+
+// One panel (16 rows, nb blocks) x NT tokens: y[t * ys + 0..15].
+template <class P, int NT>
+FOLIO_INLINE void panel_columns(int64_t nb, const uint8_t* panel, const uint8_t* xc, float* y, size_t ys) {
+  constexpr size_t kStride = kTokenBytes * NT;
+  constexpr size_t kBlockValues = 64 * P::kDwords;
+  const uint8_t* scales = panel;
+  const uint8_t* q = panel + nb * 2 * kRows;
+  __m512 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t j = 0; j < nb; ++j, xc += kStride, q += kBlockValues, scales += 2 * kRows) {
+    const char* qc = reinterpret_cast<const char*>(q);
+    const char* sc = reinterpret_cast<const char*>(scales);  // 32 bytes a block against 64 x kDwords
+    for (int l = 0; l < P::kDwords; ++l) _mm_prefetch(qc + kAhead + 64 * l, _MM_HINT_T0);
+    if ((j & 1) == 0) _mm_prefetch(sc + kAhead / (2 * P::kDwords), _MM_HINT_T0);
+    if constexpr (NT >= 2) {
+      for (int l = 0; l < P::kDwords; ++l) _mm_prefetch(qc + kFarAhead + 64 * l, _MM_HINT_T1);
+      if ((j & 1) == 0) _mm_prefetch(sc + kFarAhead / (2 * P::kDwords), _MM_HINT_T1);
+    }
+    const __m512 dw = _mm512_cvtph_ps(load256(scales));
+    __m512i v[8];
+    P::values(q, v);
+    for (int t = 0; t < NT; ++t) {
+      const uint8_t* xq = xc + 8 * NT + kQK * t;
+      __m512i dot;
+      if constexpr (NT <= 2) {  // two chains: the one-token step is latency-bound otherwise
+        __m512i lo = _mm512_set1_epi32(i32_at(xc + 4 * t)), hi = _mm512_setzero_si512();
+        for (int k = 0; k < 4; ++k) {
+          lo = _mm512_dpbusd_epi32(lo, v[k], _mm512_set1_epi32(i32_at(xq + 4 * k)));
+          hi = _mm512_dpbusd_epi32(hi, v[4 + k], _mm512_set1_epi32(i32_at(xq + 16 + 4 * k)));
+        }
+        dot = _mm512_add_epi32(lo, hi);
+      } else {
+        dot = _mm512_set1_epi32(i32_at(xc + 4 * t));
+        for (int k = 0; k < 8; ++k) dot = _mm512_dpbusd_epi32(dot, v[k], _mm512_set1_epi32(i32_at(xq + 4 * k)));
+      }
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, _mm512_set1_ps(f32_at(xc + 4 * (NT + t)))), acc[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + static_cast<size_t>(t) * ys, acc[t]);
+}
+
+template <class P>
+void columns(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y, size_t ys) {
+  const int64_t nb = n / kQK;
+  const int groups = (nt + kMaxTokens - 1) / kMaxTokens;
+  thread_local std::vector<uint8_t> act;
+  const size_t group_bytes = static_cast<size_t>(nb) * kTokenBytes * kMaxTokens;
+  act.resize(group_bytes * static_cast<size_t>(groups));
+  for (int g = 0; g < groups; ++g) {
+    const int t = g * kMaxTokens;
+    interleave(x + static_cast<size_t>(t) * xs, xs, std::min(kMaxTokens, nt - t), nb, P::kOffset,
+               act.data() + static_cast<size_t>(g) * group_bytes);
+  }
+  const size_t panel_bytes = kRows * ws;
+  for (int r = 0; r < nr; r += kRows) {
+    const uint8_t* panel = w + static_cast<size_t>(r / kRows) * panel_bytes;
+    for (int g = 0; g < groups; ++g) {  // the panel stays in L1/L2 for the later groups
+      const int t = g * kMaxTokens;
+      const uint8_t* xc = act.data() + static_cast<size_t>(g) * group_bytes;
+      float* yo = y + static_cast<size_t>(t) * ys + static_cast<size_t>(r);
+      switch (std::min(kMaxTokens, nt - t)) {
+        case 1: panel_columns<P, 1>(nb, panel, xc, yo, ys); break;
+        case 2: panel_columns<P, 2>(nb, panel, xc, yo, ys); break;
+        case 3: panel_columns<P, 3>(nb, panel, xc, yo, ys); break;
+        default: panel_columns<P, 4>(nb, panel, xc, yo, ys); break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void packed_q4_0_q8_0(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
+                      size_t ys) {
+  if (nt >= kGemmMinTokens) return panel_packed_q4_0_q8_0(n, w, ws, nr, x, xs, nt, y, ys);
+  columns<PackedQ4_0>(n, w, ws, nr, x, xs, nt, y, ys);
+}
+
+void packed_q8_0_q8_0(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
+                      size_t ys) {
+  if (nt >= kGemmMinTokens) return panel_packed_q8_0_q8_0(n, w, ws, nr, x, xs, nt, y, ys);
+  columns<PackedQ8_0>(n, w, ws, nr, x, xs, nt, y, ys);
+}
+
+}  // namespace folio::avx512
+
+#include "kernels/target_end.h"
