@@ -1,8 +1,9 @@
 // AVX-512 VNNI kernels on packed weights (kernels/packed.h): the TileFn
 // contract with w the first row's panel and nr a multiple of 16. Up to 15
-// tokens: a column kernel per panel (lane = row), four tokens a pass; more:
-// the panel GEMM (panel_avx512.h) fed from the packed panels. Call only
-// when the CPU has these features (kernels/packed.cpp checks once).
+// tokens: a column kernel over two panels at a time (lane = row), four
+// tokens a pass; more: the panel GEMM (panel_avx512.h) fed from the packed
+// panels. Call only when the CPU has these features (kernels/packed.cpp
+// checks once).
 #pragma once
 
 #include <cstddef>
