@@ -33,8 +33,11 @@ constexpr int kRows = 16;
 // 125); Q8_0 x 4 71 -> 86-88; one token: the L2 request changed nothing
 // for Q4_0 and cost Q8_0 4% (25.6 -> 24.6-25.0). The order counts: with
 // the scales' requests between the L1 and the L2 lines Q8_0 x 4 ran 73 t/s,
-// with both L2 requests before the scales' 83-85.
-constexpr int kAhead = 2048, kFarAhead = 12288;
+// with both L2 requests before the scales' 83-85. With two panels a pass
+// (two streams) the L2 requests go farther: Q4_0 x 4 at 12288 131-136,
+// 16384 136, 24576 137-142, 32768 136, 49152 140 (Q8_0 the same within
+// noise).
+constexpr int kAhead = 2048, kFarAhead = 24576;
 constexpr int kMaxTokens = 4;  // tokens a pass
 // Per block and token of a pass: the integer dot's start (int32), dx
 // (float), the 32 int8 values; grouped per block as [starts][dx][values].
