@@ -144,7 +144,10 @@ Plan make_plan(const ModelNeeds& n, const PlanRequest& req, const SystemFacts& f
     // the copy cannot be reclaimed: not when process memory is already in
     // swap. Not with use_mlock (the copy would be unlocked) and never when
     // paged (it would read everything).
-    if (req.repack && !p.lock && n.packable_bytes > 0) {
+    // A read copy in the hugetlbfs pool cannot give back parts of its huge
+    // pages, so there the copy would add to it: no repacking.
+    const bool pool_copy = !mapped && p.anon_pages == AnonPages::kHugetlb;
+    if (req.repack && !p.lock && !pool_copy && n.packable_bytes > 0) {
       const uint64_t extra = mapped ? std::min(n.packable_bytes, p.weights_mapped) : 0;
       if (sat_add(p.anonymous, extra) <= p.budget) {
         p.weights_packed = n.packable_bytes;

@@ -78,6 +78,12 @@ TEST(Planner, RepackedWeightsAreAnonymousAndOnlyWhenTheyFit) {
   EXPECT_EQ(r.weights_packed, 3 * GB);
   EXPECT_EQ(r.weights_anonymous, 4 * GB);
   EXPECT_EQ(r.anonymous, make_plan(model(4 * GB), read, machine(16 * GB)).anonymous);
+  SystemFacts pool = machine(16 * GB);
+  pool.hugepages_free = 4096;  // 8 GiB of 2 MiB pages: the read copy goes there and cannot shrink
+  pool.hugepage_size = 2u << 20;
+  ASSERT_EQ(make_plan(n, read, pool).anon_pages, AnonPages::kHugetlb);
+  EXPECT_EQ(make_plan(n, read, pool).weights_packed, 0u);
+  EXPECT_EQ(make_plan(n, req, pool).weights_packed, 3 * GB);  // mapped: the copy is THP, the pool holds the KV cache
 }
 
 // Mapped weights go in transparent huge pages only when they stay in RAM
