@@ -252,6 +252,17 @@ TEST(MemoryLimits, RepackedWeightsAreProcessMemoryInThePlan) {
               *file_size(model) / 1e6, p.weights_packed / 1e6, peak / 1e6, planned / 1e6);
   EXPECT_GT(peak, p.weights_packed);  // the copy is process memory
   EXPECT_LT(peak, planned + (16ull << 20));
+  // In process: the copies replace the mapped bytes in the resident count
+  // (what `ps` reports), and their sizes are the plan's.
+  {
+    auto loaded = load_for_inference(model, opts);
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+    uint64_t sources = 0;
+    for (const Model::Span& r : loaded->model->packed_sources()) sources += r.bytes;
+    EXPECT_EQ(sources, p.weights_packed);
+    EXPECT_GE(loaded->weights_resident(), p.weights_packed);
+    EXPECT_LE(loaded->weights_resident(), loaded->file->tensor_bytes());
+  }
   const RunResult off = testing::run_process(
       {"/usr/bin/env", "FOLIO_REPACK=off", testing::folio_binary(), "run", model, "Once upon a time", "--verbose", "-p",
        "temperature=0", "-p", "num_predict=8", "-p", "num_ctx=256"});
