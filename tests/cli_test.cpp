@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "gguf/writer.h"
@@ -135,6 +136,19 @@ TEST(Cli, VersionAndUsage) {
   EXPECT_NE(r.exit_code, 0);
   r = run_folio({"frobnicate"});
   EXPECT_NE(r.exit_code, 0);
+}
+
+// A bad value of a memory environment variable stops the load with one
+// line that names the variable and the values it takes.
+TEST(Cli, BadMemoryEnvironmentValuesNameTheVariable) {
+  const std::pair<const char*, const char*> cases[] = {{"FOLIO_MMAP", "use auto, on or off"},
+                                                       {"FOLIO_HUGEPAGES", "use off, auto or on"},
+                                                       {"FOLIO_REPACK", "use auto or off"}};
+  for (const auto& [var, choices] : cases) {
+    const auto r = testing::run_process({"/usr/bin/env", std::string(var) + "=sometimes", testing::folio_binary(), "plan", bundled()});
+    EXPECT_NE(r.exit_code, 0) << var;
+    EXPECT_NE(r.err.find(std::string(var) + "=sometimes: " + choices), std::string::npos) << r.err;
+  }
 }
 
 // folio bench: the rows, fields and units llama-bench users expect (no

@@ -19,6 +19,10 @@ struct CpuFeatures {
   bool avx512vl = false;
   bool avx512vnni = false;
   bool avx512bf16 = false;
+
+  // What kernels/avx512 is compiled for (F, BW, VL, DQ, VNNI, with FMA and
+  // F16C): the one test for the AVX-512 kernels' dispatch.
+  bool avx512_kernels() const { return avx512f && avx512bw && avx512vl && avx512dq && avx512vnni && fma && f16c; }
 };
 
 const CpuFeatures& cpu_features();

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <map>
 #include <string>
+#include <type_traits>
 
 #include "base/threads.h"
 #include "kernels/packed.h"
@@ -228,75 +229,68 @@ void DecoderModel::set_paged(bool paged) {
   }
 }
 
-std::vector<WeightView*> DecoderModel::packable() {
-  // Each bound tensor once: views that share their bytes are packed
-  // together when they agree on type and shape, else left alone.
-  std::map<const uint8_t*, std::vector<WeightView*>> by_data;
-  auto add = [&](WeightView& w) {
+namespace {
+
+// The views pack_weights would pack, grouped by tensor (views that share
+// their bytes are packed together when they agree on type and shape, else
+// left alone). M: DecoderModel or const DecoderModel.
+template <class M>
+auto packable_tensors(M& m) {
+  using View = std::remove_reference_t<decltype((m.tok_embd))>;  // const for a const model
+  std::map<const uint8_t*, std::vector<View*>> by_data;
+  auto add = [&](View& w) {
     if (w.data != nullptr && !w.packed) by_data[w.data].push_back(&w);
   };
-  add(tok_embd);
-  add(output);
-  for (DecoderLayer& L : layers) {
-    for (WeightView* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.ffn.gate, &L.ffn.up, &L.ffn.down}) add(*w);
+  add(m.tok_embd);
+  add(m.output);
+  for (auto& L : m.layers) {
+    for (View* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.ffn.gate, &L.ffn.up, &L.ffn.down}) add(*w);
   }
-  std::vector<WeightView*> out;
+  std::vector<std::vector<View*>> out;
   for (auto& [data, views] : by_data) {
     const WeightView& w = *views[0];
     bool ok = w.n_mat == 1 && can_pack(w.type, w.n_in, w.n_out);
     for (const WeightView* v : views) ok = ok && v->type == w.type && v->n_in == w.n_in && v->n_out == w.n_out;
-    if (ok) out.insert(out.end(), views.begin(), views.end());
+    if (ok) out.push_back(std::move(views));
   }
   return out;
 }
 
-namespace {
+uint64_t tensor_bytes(const WeightView& w) { return static_cast<uint64_t>(w.n_out) * w.row_bytes; }
 uint64_t padded(uint64_t bytes) { return (bytes + 63) / 64 * 64; }
+
 }  // namespace
 
 uint64_t DecoderModel::packable_bytes() const {
   uint64_t n = 0;
-  const uint8_t* last = nullptr;
-  for (const WeightView* w : const_cast<DecoderModel*>(this)->packable()) {  // grouped by data: duplicates adjacent
-    if (w->data != last) n += static_cast<uint64_t>(w->n_out) * w->row_bytes;
-    last = w->data;
-  }
+  for (const auto& views : packable_tensors(*this)) n += tensor_bytes(*views[0]);
   return n;
 }
 
 Result<void> DecoderModel::pack_weights() {
-  const std::vector<WeightView*> views = packable();
-  if (views.empty()) return {};
+  const auto tensors = packable_tensors(*this);
+  if (tensors.empty()) return {};
   uint64_t total = 0;
-  const uint8_t* last = nullptr;
-  for (const WeightView* w : views) {
-    if (w->data != last) total += padded(static_cast<uint64_t>(w->n_out) * w->row_bytes);
-    last = w->data;
-  }
+  for (const auto& views : tensors) total += padded(tensor_bytes(*views[0]));
   FOLIO_ASSIGN_OR_RETURN(packed_, MappedFile::anonymous(total, MappedFile::Pages::kTransparent));
   uint8_t* out = packed_.writable_data();
-  last = nullptr;
-  const uint8_t* packed = nullptr;
-  for (WeightView* w : views) {
-    if (w->data != last) {  // a new tensor: pack it, then give its mapped bytes back
-      last = w->data;
-      const uint64_t bytes = static_cast<uint64_t>(w->n_out) * w->row_bytes;
-      // Panels spread over the CPUs (the load waits for this; 1.05 GB of
-      // Q8_0 took 0.6-1.5 s on one thread here).
-      const uint8_t* src = w->data;
-      const WeightView& v = *w;
-      uint8_t* dst = out;
-      parallel_for(w->n_out / kPackRows, available_cpus(), 64, [&](int64_t b, int64_t e) {
-        const size_t at = static_cast<size_t>(b) * kPackRows * v.row_bytes;
-        pack_rows(v.type, v.n_in, (e - b) * kPackRows, src + at, v.row_bytes, dst + at);
-      });
-      release_range(w->data, bytes);
-      packed_sources_.push_back({w->data, bytes});
-      packed = out;
-      out += padded(bytes);
+  for (const auto& views : tensors) {
+    const WeightView& w = *views[0];
+    const uint64_t bytes = tensor_bytes(w);
+    // Panels spread over the CPUs (the load waits for this; 1.05 GB of
+    // Q8_0 took 0.6-1.5 s on one thread here), then the mapped bytes given
+    // back.
+    parallel_for(w.n_out / kPackRows, available_cpus(), 64, [&](int64_t b, int64_t e) {
+      const size_t at = static_cast<size_t>(b) * kPackRows * w.row_bytes;
+      pack_rows(w.type, w.n_in, (e - b) * kPackRows, w.data + at, w.row_bytes, out + at);
+    });
+    release_range(w.data, bytes);
+    packed_sources_.push_back({w.data, bytes});
+    for (WeightView* v : views) {
+      v->data = out;
+      v->packed = true;
     }
-    w->data = packed;
-    w->packed = true;
+    out += padded(bytes);
   }
   return {};
 }

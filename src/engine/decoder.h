@@ -80,8 +80,6 @@ class DecoderModel : public Model {
   const float* trunk(Context& ctx, const int32_t* tokens, int64_t n, const RowPlace* rows) const;
   void prefetch_layer(const DecoderLayer& L) const;
   const WeightView& out_matrix() const { return output.data != nullptr ? output : tok_embd; }
-  // The views pack_weights would pack, each bound tensor once.
-  std::vector<WeightView*> packable();
 
   Weights weights_;
   MappedFile packed_;  // the repacked copies

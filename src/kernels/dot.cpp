@@ -37,7 +37,7 @@ std::array<DotKernel, kTensorTypeCount> make_table() {
     }
     t[static_cast<uint32_t>(TensorType::kF16)].quantize_act = avx2::quantize_act_f16;
   }
-  if (f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni && f.fma && f.f16c) {
+  if (f.avx512_kernels()) {
     auto set = [&](TensorType type, TileFn tile) { t[static_cast<uint32_t>(type)].tile = tile; };
     set(TensorType::kF32, avx512::tile_f32_f32);
     set(TensorType::kF16, avx512::tile_f16_f16);

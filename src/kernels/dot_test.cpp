@@ -126,7 +126,9 @@ void check_tiles(TileFn DotKernel::*which, const std::vector<int>& token_counts,
 TEST(DotKernels, TilesMatchReference) {
   int checked = 0;
   check_tiles(&DotKernel::tile, {1, 2, 3, 5, 8}, &checked);
-  if (cpu_features().avx512vnni) EXPECT_GT(checked, 0) << "no tile kernel on a CPU with AVX-512 VNNI";
+  if (cpu_features().avx512_kernels()) {
+    EXPECT_GT(checked, 0) << "no tile kernel on a CPU with AVX-512 VNNI";
+  }
 }
 
 // The packed-panel kernels for batches: panels of 16 rows with padding
@@ -134,7 +136,9 @@ TEST(DotKernels, TilesMatchReference) {
 TEST(DotKernels, PanelGemmMatchesReference) {
   int checked = 0;
   check_tiles(&DotKernel::gemm, {16, 17, 23}, &checked);
-  if (cpu_features().avx512vnni) EXPECT_GT(checked, 0) << "no panel kernel on a CPU with AVX-512 VNNI";
+  if (cpu_features().avx512_kernels()) {
+    EXPECT_GT(checked, 0) << "no panel kernel on a CPU with AVX-512 VNNI";
+  }
 }
 
 // Activation quantizers on inputs where a careless SIMD version differs:
@@ -186,7 +190,7 @@ TEST(DotKernels, F16ActivationsOnEdgeValues) {
 // paths (a type left on the scalar reference runs many times slower).
 TEST(DotKernels, EveryTypeHasTilesAndPanelsOnAvx512) {
   const CpuFeatures& f = cpu_features();
-  if (!(f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni)) GTEST_SKIP() << "no AVX-512 VNNI here";
+  if (!f.avx512_kernels()) GTEST_SKIP() << "no AVX-512 VNNI here";
   for (TensorType t : kTypes) {
     EXPECT_NE(dot_kernel(t).tile, nullptr) << type_name(t);
     EXPECT_NE(dot_kernel(t).gemm, nullptr) << type_name(t);

@@ -50,14 +50,7 @@ void ref_q8_0(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, 
   packed_ref(TensorType::kQ8_0, n, w, ws, nr, x, xs, nt, y, ys);
 }
 
-bool avx512_vnni() {
-  const CpuFeatures& f = cpu_features();
-  return f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni && f.fma && f.f16c;
-}
-
 }  // namespace
-
-bool packed_layout(TensorType t) { return legacy(t).block != 0; }
 
 bool can_pack(TensorType t, int64_t n_in, int64_t n_out) {
   return packed_kernel(t) != nullptr && n_in > 0 && n_in % kQK == 0 && n_out > 0 && n_out % kPackRows == 0;
@@ -102,8 +95,7 @@ void unpack_row(TensorType t, int64_t n_in, const uint8_t* packed, int64_t r, ui
 }
 
 TileFn packed_kernel(TensorType t) {
-  static const bool simd = avx512_vnni();
-  if (!simd) return nullptr;
+  if (!cpu_features().avx512_kernels()) return nullptr;
   if (t == TensorType::kQ4_0) return avx512::packed_q4_0_q8_0;
   if (t == TensorType::kQ8_0) return avx512::packed_q8_0_q8_0;
   return nullptr;

@@ -28,8 +28,6 @@ inline constexpr int kPackRows = 16;
 // Whether a kernel for packed t exists on this CPU and an n_in x n_out
 // matrix fits the layout (n_out a multiple of kPackRows).
 bool can_pack(TensorType t, int64_t n_in, int64_t n_out);
-// Whether the layout is defined for t (the reference kernel exists).
-bool packed_layout(TensorType t);
 
 // Packs n_out rows of t (src_stride bytes apart) into dst, which holds
 // n_out x row_bytes(t, n_in) bytes.

@@ -27,6 +27,7 @@ namespace folio::avx512 {
 namespace {
 
 #include "kernels/avx512/common.h"
+#include "kernels/avx512/columns.h"
 
 
 // Weights ahead for the next tile of rows (matrix-vector products stream
@@ -456,23 +457,14 @@ struct LegacyGemv {
   // for 2 tokens or more: the one-token path does none of it.
   static constexpr size_t kColToken = 8 + kQK;
   static void interleave(const Prepared* const* a, int nt, int64_t n, std::vector<uint8_t>& out) {
+    static_assert(kAct == sizeof(BlockQ8_0) && G::kActQs == 2, "column kernels take Q8_0 activations");
     const int64_t nb = n / kQK;
-    const size_t stride = kColToken * static_cast<size_t>(nt);
-    const int off = static_cast<uint8_t>(G::kOffset);
-    out.resize(static_cast<size_t>(nb) * stride);
-    for (int64_t j = 0; j < nb; ++j) {
-      uint8_t* o = out.data() + static_cast<size_t>(j) * stride;
-      for (int t = 0; t < nt; ++t) {
-        const uint8_t* qs = a[t]->x + j * kAct + G::kActQs;
-        int sum = 0;
-        for (int i = 0; i < kQK; ++i) sum += static_cast<int8_t>(qs[i]);
-        const int32_t corr = -off * sum;
-        std::memcpy(o + 4 * t, &corr, 4);
-        std::memcpy(o + 4 * (nt + t), &a[t]->dx[static_cast<size_t>(j)], 4);
-        std::memcpy(o + 8 * nt + kQK * t, qs, kQK);
-      }
-    }
+    out.resize(static_cast<size_t>(nb) * kColToken * static_cast<size_t>(nt));
+    const uint8_t* rows[kGemvTokens];
+    for (int t = 0; t < nt; ++t) rows[t] = a[t]->x;
+    interleave_q8_0(rows, nt, nb, static_cast<uint8_t>(G::kOffset), out.data());
   }
+
 
   template <int NT>
   static void columns16(int64_t n, const uint8_t* w, size_t ws, const uint8_t* xc, float* y, size_t ys) {

@@ -23,6 +23,7 @@ namespace folio::avx512 {
 namespace {
 
 #include "kernels/avx512/common.h"
+#include "kernels/avx512/columns.h"
 
 constexpr int kRows = 16;
 // Every line of the panel stream this far ahead into L1 and, with 2
@@ -39,8 +40,8 @@ constexpr int kRows = 16;
 // noise).
 constexpr int kAhead = 2048, kFarAhead = 24576;
 constexpr int kMaxTokens = 4;  // tokens a pass
-// Per block and token of a pass: the integer dot's start (int32), dx
-// (float), the 32 int8 values; grouped per block as [starts][dx][values].
+// Per block and token of a pass: the integer dot's start, dx, the 32
+// values (interleave_q8_0).
 constexpr size_t kTokenBytes = 8 + kQK;
 
 // Q4_0: 4 value dwords a block, nibbles 0..15 (offset 8); Q8_0: 8, bytes
@@ -62,28 +63,6 @@ struct PackedQ8_0 {
     for (int c = 0; c < 8; ++c) v[c] = load512(q + 64 * c);
   }
 };
-
-// The activations of nt (<= kMaxTokens) Q8_0 rows from x, interleaved per
-// block, for one pass over any number of panels.
-void interleave(const uint8_t* x, size_t xs, int nt, int64_t nb, int offset, uint8_t* out) {
-  const size_t stride = kTokenBytes * static_cast<size_t>(nt);
-  for (int64_t j = 0; j < nb; ++j) {
-    uint8_t* o = out + static_cast<size_t>(j) * stride;
-    for (int t = 0; t < nt; ++t) {
-      const uint8_t* b = x + static_cast<size_t>(t) * xs + static_cast<size_t>(j) * sizeof(BlockQ8_0);
-      const __m256i q = load256(b + 2);
-      const __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(1), q);
-      __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-      h = _mm_add_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(1, 0, 3, 2)));
-      h = _mm_add_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(2, 3, 0, 1)));
-      const int32_t start = -offset * _mm_cvtsi128_si32(h);
-      const float dx = half(b);
-      std::memcpy(o + 4 * t, &start, 4);
-      std::memcpy(o + 4 * (nt + t), &dx, 4);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 8 * nt + kQK * t), q);
-    }
-  }
-}
 
 // NP panels (16 rows each, nb blocks, panel_bytes apart) x NT tokens:
 // y[t * ys + 0 .. 16 NP). Two panels a pass share each broadcast
@@ -127,19 +106,10 @@ FOLIO_INLINE void panel_columns(int64_t nb, const uint8_t* panel, size_t panel_b
     for (int t = 0; t < NT; ++t) {
       const uint8_t* xq = xc + 8 * NT + kQK * t;
       __m512i dot[NP];
-      if constexpr (NT <= 2 && NP == 1) {  // two chains: the one-token step is latency-bound otherwise
-        __m512i lo = _mm512_set1_epi32(i32_at(xc + 4 * t)), hi = _mm512_setzero_si512();
-        for (int k = 0; k < 4; ++k) {
-          lo = _mm512_dpbusd_epi32(lo, v[0][k], _mm512_set1_epi32(i32_at(xq + 4 * k)));
-          hi = _mm512_dpbusd_epi32(hi, v[0][4 + k], _mm512_set1_epi32(i32_at(xq + 16 + 4 * k)));
-        }
-        dot[0] = _mm512_add_epi32(lo, hi);
-      } else {
-        for (int p = 0; p < NP; ++p) dot[p] = _mm512_set1_epi32(i32_at(xc + 4 * t));
-        for (int k = 0; k < 8; ++k) {
-          const __m512i xb = _mm512_set1_epi32(i32_at(xq + 4 * k));
-          for (int p = 0; p < NP; ++p) dot[p] = _mm512_dpbusd_epi32(dot[p], v[p][k], xb);
-        }
+      for (int p = 0; p < NP; ++p) dot[p] = _mm512_set1_epi32(i32_at(xc + 4 * t));
+      for (int k = 0; k < 8; ++k) {
+        const __m512i xb = _mm512_set1_epi32(i32_at(xq + 4 * k));
+        for (int p = 0; p < NP; ++p) dot[p] = _mm512_dpbusd_epi32(dot[p], v[p][k], xb);
       }
       const __m512 dx = _mm512_set1_ps(f32_at(xc + 4 * (NT + t)));
       for (int p = 0; p < NP; ++p) acc[p][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[p]), _mm512_mul_ps(dw[p], dx), acc[p][t]);
@@ -147,6 +117,17 @@ FOLIO_INLINE void panel_columns(int64_t nb, const uint8_t* panel, size_t panel_b
   }
   for (int p = 0; p < NP; ++p)
     for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + static_cast<size_t>(t) * ys + 16 * p, acc[p][t]);
+}
+
+// panel_columns for 1..kMaxTokens tokens.
+template <class P, int NP>
+void pass(int nt, int64_t nb, const uint8_t* panel, size_t panel_bytes, const uint8_t* xc, float* y, size_t ys) {
+  switch (nt) {
+    case 1: return panel_columns<P, 1, NP>(nb, panel, panel_bytes, xc, y, ys);
+    case 2: return panel_columns<P, 2, NP>(nb, panel, panel_bytes, xc, y, ys);
+    case 3: return panel_columns<P, 3, NP>(nb, panel, panel_bytes, xc, y, ys);
+    default: return panel_columns<P, 4, NP>(nb, panel, panel_bytes, xc, y, ys);
+  }
 }
 
 template <class P>
@@ -157,40 +138,23 @@ void columns(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, s
   const size_t group_bytes = static_cast<size_t>(nb) * kTokenBytes * kMaxTokens;
   act.resize(group_bytes * static_cast<size_t>(groups));
   for (int g = 0; g < groups; ++g) {
-    const int t = g * kMaxTokens;
-    interleave(x + static_cast<size_t>(t) * xs, xs, std::min(kMaxTokens, nt - t), nb, P::kOffset,
-               act.data() + static_cast<size_t>(g) * group_bytes);
+    const uint8_t* rows[kMaxTokens];
+    const int count = std::min(kMaxTokens, nt - g * kMaxTokens);
+    for (int i = 0; i < count; ++i) rows[i] = x + static_cast<size_t>(g * kMaxTokens + i) * xs;
+    interleave_q8_0(rows, count, nb, P::kOffset, act.data() + static_cast<size_t>(g) * group_bytes);
   }
   const size_t panel_bytes = kRows * ws;
-  for (int r = 0; r < nr;) {
+  for (int r = 0; r < nr;) {  // two panels a pass; one for an odd last panel
     const uint8_t* panel = w + static_cast<size_t>(r / kRows) * panel_bytes;
-    const int np = nr - r >= 2 * kRows ? 2 : 1;
+    const bool two = nr - r >= 2 * kRows;
     for (int g = 0; g < groups; ++g) {  // the panels stay in L1/L2 for the later groups
       const int t = g * kMaxTokens;
       const uint8_t* xc = act.data() + static_cast<size_t>(g) * group_bytes;
       float* yo = y + static_cast<size_t>(t) * ys + static_cast<size_t>(r);
-      const int count = std::min(kMaxTokens, nt - t);
-      if (np == 2) {
-        switch (count) {
-          case 1: panel_columns<P, 1, 2>(nb, panel, panel_bytes, xc, yo, ys); break;
-          case 2: panel_columns<P, 2, 2>(nb, panel, panel_bytes, xc, yo, ys); break;
-          case 3: panel_columns<P, 3, 2>(nb, panel, panel_bytes, xc, yo, ys); break;
-          default: panel_columns<P, 4, 2>(nb, panel, panel_bytes, xc, yo, ys); break;
-        }
-        continue;
-      }
-      for (int p = 0; p < np; ++p) {
-        float* yp = yo + 16 * p;
-        const uint8_t* pp = panel + p * panel_bytes;
-        switch (count) {
-          case 1: panel_columns<P, 1, 1>(nb, pp, panel_bytes, xc, yp, ys); break;
-          case 2: panel_columns<P, 2, 1>(nb, pp, panel_bytes, xc, yp, ys); break;
-          case 3: panel_columns<P, 3, 1>(nb, pp, panel_bytes, xc, yp, ys); break;
-          default: panel_columns<P, 4, 1>(nb, pp, panel_bytes, xc, yp, ys); break;
-        }
-      }
+      if (two) pass<P, 2>(std::min(kMaxTokens, nt - t), nb, panel, panel_bytes, xc, yo, ys);
+      else pass<P, 1>(std::min(kMaxTokens, nt - t), nb, panel, panel_bytes, xc, yo, ys);
     }
-    r += np * kRows;
+    r += two ? 2 * kRows : kRows;
   }
 }
 
